@@ -1,0 +1,101 @@
+"""Reading the files of a configuration repository, safely.
+
+Only the configuration folders are read. Links, oversized files and text that is not
+UTF-8 become findings, never exceptions, so that ``validate`` can report all of them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from apimsync.formats.textfile import TextStyle, model_text
+from apimsync.validate.findings import Findings
+
+SCM_ROOT = "api-management"
+EXTRAS_ROOT = "api-management-extras"
+CONFIG_ROOTS = (SCM_ROOT, EXTRAS_ROOT)
+MAX_FILE_BYTES = 16 * 1024 * 1024
+TEXT_SUFFIXES = (".json", ".xml", ".html", ".document", ".css", ".md", ".txt")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file as read: its repository-relative path, bytes, and decoded text."""
+
+    path: str
+    raw: bytes
+    text: str | None = None
+    style: TextStyle = field(default_factory=TextStyle)
+
+    @property
+    def model_text(self) -> str:
+        return model_text(self.text or "")
+
+
+def read_files(root: Path, findings: Findings) -> dict[str, SourceFile]:
+    """Every regular file below the configuration folders of ``root``, keyed by path."""
+    files: dict[str, SourceFile] = {}
+    for top in CONFIG_ROOTS:
+        base = root / top
+        if base.is_symlink():
+            findings.error(top, 1, 1, "unsafe-path", "is a symbolic link; replace it with a folder")
+            continue
+        if not base.is_dir():
+            continue
+        for relative in _walk(root, base, findings):
+            source = _read_one(root, relative, findings)
+            if source is not None:
+                files[relative] = source
+    return files
+
+
+def _walk(root: Path, base: Path, findings: Findings) -> list[str]:
+    found: list[str] = []
+    for folder, dirs, names in os.walk(base):
+        here = Path(folder)
+        for name in sorted(dirs):
+            if (here / name).is_symlink():
+                link = (here / name).relative_to(root).as_posix()
+                findings.error(link, 1, 1, "unsafe-path", "is a symbolic link; replace it with a folder")
+        dirs[:] = sorted(d for d in dirs if not (here / d).is_symlink())
+        found.extend((here / name).relative_to(root).as_posix() for name in sorted(names))
+    return found
+
+
+def _read_one(root: Path, relative: str, findings: Findings) -> SourceFile | None:
+    path = root / relative
+    if path.is_symlink() or not path.is_file():
+        findings.error(relative, 1, 1, "unsafe-path", "is not a regular file; replace it with one")
+        return None
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        findings.error(
+            relative,
+            1,
+            1,
+            "file-too-large",
+            f"is {size // (1024 * 1024)} MiB; configuration files may be at most "
+            f"{MAX_FILE_BYTES // (1024 * 1024)} MiB",
+        )
+        return None
+    raw = path.read_bytes()
+    if not relative.endswith(TEXT_SUFFIXES):
+        return SourceFile(relative, raw)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, column = _position_of_byte(raw, error.start)
+        findings.error(
+            relative, line, column, "file-encoding", "is not valid UTF-8; save it as UTF-8"
+        )
+        return None
+    return SourceFile(relative, raw, text, TextStyle.of(text))
+
+
+def _position_of_byte(raw: bytes, offset: int) -> tuple[int, int]:
+    before = raw[:offset]
+    line = before.count(b"\n") + 1
+    column = offset - (before.rfind(b"\n") + 1) + 1
+    return line, column
