@@ -369,17 +369,17 @@ class Configuration:
         if resource_id not in self._resources:
             raise ModelError(f"there is no resource '{resource_id}'")
         doomed = {resource_id} | {r.id for r in self.children(resource_id)}
-        doomed |= {r.id for r in self._resources.values() if _links_to(r, resource_id)}
+        doomed |= {r.id for r in self._resources.values() if _links_into(r, doomed)}
         return Configuration(r for r in self._resources.values() if r.id not in doomed)
 
 
 _LINK_TARGET_KEYS = ("apiId", "groupId", "operationId", "productId")
 
 
-def _links_to(resource: Resource, target_id: str) -> bool:
+def _links_into(resource: Resource, targets: set[str]) -> bool:
     if resource.kind is Kind.API_RELEASE:
         return False
     return any(
-        api_id_without_revision(str(resource.properties.get(key, ""))) == target_id
+        api_id_without_revision(str(resource.properties.get(key, ""))) in targets
         for key in _LINK_TARGET_KEYS
     )

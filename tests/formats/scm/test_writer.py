@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from apimsync.formats.scm.reader import read_tree
+from apimsync.formats.scm.writer import render_tree, write_tree
+from apimsync.model import Configuration, make_resource
+from tests.conftest import tree_bytes
+
+WINDOWS_FORBIDDEN = re.compile(r'[<>:"\\|?*\x00-\x1f]')
+
+
+def test_read_then_write_into_an_empty_folder_reproduces_every_byte(
+    export: Path, tmp_path: Path
+) -> None:
+    result = read_tree(export)
+    assert not [f for f in result.findings if f.is_error]
+
+    write_tree(result.configuration, tmp_path, result.layout)
+
+    assert tree_bytes(tmp_path) == tree_bytes(export)
+
+
+def test_writing_an_unchanged_model_back_touches_no_file(copy_export, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = copy_export("eshop-v15")
+    result = read_tree(root)
+
+    report = write_tree(result.configuration, root, result.layout)
+
+    assert report.written == () and report.deleted == ()
+
+
+def _changed(root: Path, change) -> tuple[dict[str, bytes], dict[str, bytes]]:  # type: ignore[no-untyped-def]
+    before = tree_bytes(root)
+    result = read_tree(root)
+    write_tree(change(result.configuration), root, result.layout)
+    return before, tree_bytes(root)
+
+
+def _differing(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:
+    return {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
+
+
+def test_a_changed_backend_rewrites_only_its_file_in_its_own_style(copy_export) -> None:  # type: ignore[no-untyped-def]
+    root = copy_export("seed-openai-v17")
+
+    def change(config: Configuration) -> Configuration:
+        backend = config.get("/backends/openaione")
+        assert backend is not None
+        return config.with_resources(backend.with_properties(url="https://example.test/openai"))
+
+    before, after = _changed(root, change)
+
+    path = "api-management/backends/_openaione/configuration.json"
+    assert _differing(before, after) == {path}
+    assert after[path].count(b"\r\n") == before[path].count(b"\r\n")  # CRLF kept
+    assert not after[path].endswith(b"\n")  # still no final newline
+    old, new = json.loads(before[path]), json.loads(after[path])
+    assert list(old) == list(new)  # key order kept
+    assert {k for k in old if old[k] != new[k]} == {"url"}
+
+
+def test_a_changed_operation_policy_rewrites_only_the_policy_file(copy_export) -> None:  # type: ignore[no-untyped-def]
+    root = copy_export("seed-openai-v17")
+    policy_id = "/apis/open-ai/operations/post-retry/policies/policy"
+    new_xml = "<policies>\n\t<inbound>\n\t\t<base />\n\t</inbound>\n</policies>"
+
+    def change(config: Configuration) -> Configuration:
+        policy = config.get(policy_id)
+        assert policy is not None
+        return config.with_resources(policy.with_properties(value=new_xml))
+
+    before, after = _changed(root, change)
+
+    path = (
+        "api-management/policies/apis/Open_AI__1[Current]_open-166H7PW/operations/"
+        "POST__retry_open-aipost-retry.xml"
+    )
+    assert _differing(before, after) == {path}
+    assert after[path] == new_xml.replace("\n", "\r\n").encode()
+
+
+def test_a_changed_operation_keeps_the_rest_of_the_api_file(copy_export) -> None:  # type: ignore[no-untyped-def]
+    root = copy_export("eshop-v15")
+    op_id = "/apis/inventory-api/operations/SetReorderPoint"
+
+    def change(config: Configuration) -> Configuration:
+        operation = config.get(op_id)
+        assert operation is not None
+        return config.with_resources(operation.with_properties(displayName="Set reorder point"))
+
+    before, after = _changed(root, change)
+
+    path = "api-management/apis/Inventory_API_v1_1[Current]/configuration.json"
+    assert _differing(before, after) == {path}
+    old, new = json.loads(before[path]), json.loads(after[path])
+    changed_ops = [o for o, n in zip(old["operations"], new["operations"], strict=True) if o != n]
+    assert [o["id"] for o in changed_ops] == [op_id]
+    assert old["operations"][0] | {"name": "Set reorder point"} == new["operations"][0]
+
+
+def test_a_deleted_api_loses_its_files_and_every_reference(copy_export) -> None:  # type: ignore[no-untyped-def]
+    root = copy_export("eshop-v15")
+    before, after = _changed(root, lambda c: c.without("/apis/inventory-api"))
+
+    gone = set(before) - set(after)
+    assert "api-management/apis/Inventory_API_v1_1[Current]/configuration.json" in gone
+    assert all("Inventory_API_v1" in p for p in gone)
+    assert not any("Inventory_API_v1" in p for p in after)
+    for data in after.values():
+        assert b"Inventory_API_v1_1" not in data and b'"/apis/inventory-api' not in data
+    reread = read_tree(root)
+    assert not [f for f in reread.findings if f.is_error]
+    assert "/apis/inventory-api" not in reread.configuration
+
+
+def _new_api_config(base: Configuration) -> Configuration:
+    api_id = "/apis/Orders v2:CON"
+    return base.with_resources(
+        make_resource(api_id, {"displayName": "Orders", "path": "orders", "protocols": ["https"],
+                               "description": "<p>Orders</p>"}),
+        make_resource(f"{api_id}/operations/get-order", {
+            "displayName": "Get order", "method": "GET", "urlTemplate": "/orders/{id}",
+            "templateParameters": [{"name": "id", "type": "string", "required": True}],
+            "description": "Reads one order",
+        }),
+        make_resource(f"{api_id}/policies/policy", {"format": "rawxml", "value": "<policies />"}),
+        make_resource(f"{api_id}/operations/get-order/policies/policy",
+                      {"format": "rawxml", "value": "<policies><inbound><base /></inbound></policies>"}),
+    )
+
+
+def test_a_new_api_gets_safe_deterministic_names_and_reads_back_the_same(
+    copy_export, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    root = copy_export("seed-openai-v17")
+    result = read_tree(root)
+    config = _new_api_config(result.configuration)
+    product = make_resource(
+        "/products/starter/apiLinks/Orders v2:CON", {"apiId": "/apis/Orders v2:CON"}
+    )
+    config = config.with_resources(product)
+
+    first = render_tree(config, result.layout)
+    second = render_tree(config, result.layout)
+    write_tree(config, root, result.layout)
+
+    assert first == second
+    new_paths = set(first) - set(result.layout.files)
+    assert len(new_paths) == 5  # api json, description, op description, two policies
+    for path in new_paths:
+        assert path.startswith("api-management/") and ".." not in path
+        assert not WINDOWS_FORBIDDEN.search(path), path
+    reread = read_tree(root)
+    assert not [f for f in reread.findings if f.is_error]
+    assert reread.configuration == config
+
+
+def test_names_differing_only_in_case_do_not_collide(tmp_path: Path) -> None:
+    config = Configuration([
+        make_resource("/backends/Pool", {"url": "https://a.test", "protocol": "http"}),
+        make_resource("/backends/pool", {"url": "https://b.test", "protocol": "http"}),
+    ])
+
+    write_tree(config, tmp_path)
+
+    folders = {p.parent.name.lower() for p in (tmp_path / "api-management/backends").rglob("*.json")}
+    assert len(folders) == 2
+    assert read_tree(tmp_path).configuration == config
+
+
+def test_extras_round_trip_with_fragment_xml_in_its_own_file(tmp_path: Path) -> None:
+    config = Configuration([
+        make_resource("/namedValues/openai-key", {
+            "displayName": "OpenAI-Key", "secret": True,
+            "keyVault": {"secretIdentifier": "https://kv.vault.azure.net/secrets/openai-key"},
+        }),
+        make_resource("/policyFragments/retry-429", {
+            "format": "rawxml", "description": "Retry on throttling",
+            "value": '<fragment>\n  <retry condition="@(context.Response.StatusCode == 429)" '
+                     'count="3" interval="1" />\n</fragment>',
+        }),
+        make_resource("/loggers/appinsights", {"loggerType": "applicationInsights"}),
+    ])
+
+    write_tree(config, tmp_path)
+
+    files = tree_bytes(tmp_path)
+    assert "api-management-extras/policyFragments/retry-429.xml" in files
+    assert read_tree(tmp_path).configuration == config
+
+
+@pytest.mark.parametrize("ref", ["../../etc/passwd", "/etc/passwd", "api-management/../../x.xml"])
+def test_a_reference_outside_the_tree_is_a_finding_not_a_read(copy_export, ref: str) -> None:  # type: ignore[no-untyped-def]
+    root = copy_export("seed-openai-v17")
+    path = root / "api-management/configuration.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["$ref-policy"] = ref
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+
+    result = read_tree(root)
+
+    codes = [(f.path, f.code) for f in result.findings]
+    assert ("api-management/configuration.json", "ref-outside-tree") in codes
+    assert "/policies/policy" not in result.configuration
