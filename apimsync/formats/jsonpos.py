@@ -1,0 +1,190 @@
+"""Where things are in a JSON text: JSON pointers mapped to 1-based (line, column).
+
+:func:`locate_json` reads the text once, front to back, and records where each value
+starts (the opening quote, brace, bracket or first character of a literal) and where
+each object member's key starts. Lines are counted by ``\\n``, so a CRLF pair is one line
+break; columns count characters, from 1. Pointers follow RFC 6901 (``""`` is the whole
+document, ``/operations/0/method`` a nested value, ``~0`` and ``~1`` escape ``~``
+and ``/``). When a key repeats, the last occurrence wins, as it does in :func:`json.loads`.
+
+:func:`parse_json` parses and turns syntax errors into :class:`JsonSyntaxError` with a
+line and column in the same convention.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+Position: TypeAlias = tuple[int, int]
+
+_TOKEN = re.compile(
+    r"[ \t\r\n]*(?:"
+    r'(?P<string>"[^"\\]*(?:\\.[^"\\]*)*")'
+    r"|(?P<punct>[{}\[\]:,])"
+    r'|(?P<literal>[^ \t\r\n{}\[\]:,"]+))',
+    re.DOTALL,
+)
+
+
+class JsonSyntaxError(ValueError):
+    """The text is not JSON; ``line`` and ``column`` are 1-based."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(f"{message} (line {line}, column {column})")
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class JsonPositions:
+    """Positions of values and of object keys, both keyed by JSON pointer."""
+
+    values: dict[str, Position]
+    keys: dict[str, Position]
+
+    def value(self, pointer: str) -> Position:
+        """Where the value at ``pointer`` starts, or its nearest known ancestor."""
+        while pointer not in self.values and pointer:
+            pointer = pointer.rpartition("/")[0]
+        return self.values.get(pointer, (1, 1))
+
+    def key(self, pointer: str) -> Position:
+        """Where the key of the member at ``pointer`` starts (its value for array items)."""
+        return self.keys.get(pointer) or self.value(pointer)
+
+
+def escape_token(token: str | int) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def json_pointer(tokens: Iterable[str | int]) -> str:
+    """The JSON pointer for a path of keys and indices (``["a", 0]`` -> ``/a/0``)."""
+    return "".join("/" + escape_token(token) for token in tokens)
+
+
+def json_positions(text: str) -> dict[str, Position]:
+    """Every JSON pointer of ``text`` mapped to the position of its value."""
+    return locate_json(text).values
+
+
+def locate_json(text: str) -> JsonPositions:
+    """Positions of every value and key of ``text`` (best effort on invalid JSON)."""
+    found = _Walker().walk(_tokens(text))
+    values: dict[str, Position] = {}
+    keys: dict[str, Position] = {}
+    positions = _positions(text, [offset for _, _, offset in found])
+    for (is_key, pointer, _), position in zip(found, positions, strict=True):
+        (keys if is_key else values)[pointer] = position
+    return JsonPositions(values, keys)
+
+
+def parse_json(text: str) -> Any:
+    """Parse strict JSON; raise :class:`JsonSyntaxError` with a position when it is not."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise JsonSyntaxError(error.msg, error.lineno, error.colno) from None
+    except _ConstantError as error:
+        line, column = _literal_position(text, error.name)
+        raise JsonSyntaxError(f"{error.name} is not a JSON value", line, column) from None
+    except RecursionError:
+        raise JsonSyntaxError("nesting too deep", 1, 1) from None
+
+
+class _ConstantError(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _reject_constant(name: str) -> Any:
+    raise _ConstantError(name)
+
+
+def _literal_position(text: str, name: str) -> Position:
+    for kind, offset, raw in _tokens(text):
+        if kind == "literal" and raw == name:
+            return _positions(text, [offset])[0]
+    return (1, 1)
+
+
+def _positions(text: str, offsets: list[int]) -> list[Position]:
+    """Line and column of each offset; offsets come in text order, so one pass suffices."""
+    result: list[Position] = []
+    line, line_start, previous = 1, 0, 0
+    for offset in offsets:
+        breaks = text.count("\n", previous, offset)
+        if breaks:
+            line += breaks
+            line_start = text.rfind("\n", previous, offset) + 1
+        result.append((line, offset - line_start + 1))
+        previous = offset
+    return result
+
+
+def _tokens(text: str) -> Iterator[tuple[str, int, str]]:
+    """(kind, offset, raw text) of each token; stops at the first unreadable character."""
+    index = 0
+    while (match := _TOKEN.match(text, index)) is not None:
+        kind = match.lastgroup or ""
+        yield kind, match.start(kind), match.group(kind)
+        index = match.end()
+
+
+class _Walker:
+    """Turns tokens into (is_key, pointer, offset) entries, in text order."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[str, bool]] = []  # (pointer, is_object) of open containers
+        self.counts: list[int] = []  # index of the current item of each open container
+        self.member: list[str] = []  # escaped current key of each open container
+        self.expect_key = False
+        self.found: list[tuple[bool, str, int]] = []
+
+    def walk(self, tokens: Iterable[tuple[str, int, str]]) -> list[tuple[bool, str, int]]:
+        for kind, offset, raw in tokens:
+            if kind == "punct":
+                self._punct(raw, offset)
+            elif kind == "string" and self.expect_key:
+                self._key(raw, offset)
+            else:
+                self.found.append((False, self._child(), offset))
+        return self.found
+
+    def _punct(self, char: str, offset: int) -> None:
+        if char in "{[":
+            pointer = self._child()
+            self.found.append((False, pointer, offset))
+            self.stack.append((pointer, char == "{"))
+            self.counts.append(0)
+            self.member.append("")
+            self.expect_key = char == "{"
+        elif char in "}]" and self.stack:
+            self.stack.pop()
+            self.counts.pop()
+            self.member.pop()
+            self.expect_key = False
+        elif char == "," and self.stack:
+            self.counts[-1] += 1
+            self.expect_key = self.stack[-1][1]
+
+    def _key(self, raw: str, offset: int) -> None:
+        try:
+            key = json.loads(raw)
+        except ValueError:
+            key = raw[1:-1]
+        self.member[-1] = escape_token(key)
+        self.expect_key = False
+        self.found.append((True, self._child(), offset))
+
+    def _child(self) -> str:
+        if not self.stack:
+            return ""
+        pointer, is_object = self.stack[-1]
+        token = self.member[-1] if is_object else str(self.counts[-1])
+        return f"{pointer}/{token}"

@@ -1,0 +1,252 @@
+"""Schema checks of the configuration JSON files.
+
+Two families of files are checked against the JSON Schemas (draft 2020-12) in
+``schemas/``: the scm export under ``api-management/`` (``schemas/scm``: tolerant,
+unknown keys allowed) and the files apimsync owns under ``api-management-extras/``
+(``schemas/extras``: strict, unknown keys are errors). Every violation becomes a
+finding at the line and column of the offending value, so one run reports them all.
+
+Codes: ``json-syntax``, ``invalid-enum``, ``missing-property``, ``unknown-property``
+and ``schema`` for any other violation.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+import apimsync
+from apimsync.formats.jsonpos import (
+    JsonPositions,
+    JsonSyntaxError,
+    json_pointer,
+    locate_json,
+    parse_json,
+)
+from apimsync.validate.findings import Finding, Findings, Severity
+
+SCM_FOLDER = "api-management"
+EXTRAS_FOLDER = "api-management-extras"
+ROOT_KIND = "root-configuration"
+
+JSON_SYNTAX = "json-syntax"
+INVALID_ENUM = "invalid-enum"
+MISSING_PROPERTY = "missing-property"
+UNKNOWN_PROPERTY = "unknown-property"
+SCHEMA = "schema"
+
+_SCM_KINDS = {
+    "apis": "api",
+    "apiReleases": "api-release",
+    "apiVersionSets": "api-version-set",
+    "backends": "backend",
+    "groups": "group",
+    "identity-providers": "identity-provider",
+    "products": "product",
+    "tags": "tag",
+}
+_EXTRAS_KINDS = {
+    "namedValues": "named-value",
+    "policyFragments": "policy-fragment",
+    "loggers": "logger",
+    "diagnostics": "diagnostic",
+}
+_JSON_TYPES = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
+}
+_TYPE_WORDS = {
+    "object": "an object",
+    "array": "an array",
+    "string": "a string",
+    "boolean": "a boolean",
+    "integer": "an integer",
+    "number": "a number",
+    "null": "null",
+}
+_LIMITS = {
+    "pattern": "must match the pattern {}",
+    "minLength": "must be at least {} characters long",
+    "maxLength": "must be at most {} characters long",
+    "minimum": "must be at least {}",
+    "maximum": "must be at most {}",
+    "minItems": "must hold at least {} items",
+    "maxItems": "must hold at most {} items",
+    "uniqueItems": "must not repeat an item",
+    "const": "must be {}",
+    "not": "is not allowed here",
+}
+
+
+def schemas_dir() -> Path:
+    """The folder that holds ``scm/`` and ``extras/`` schemas."""
+    return Path(apimsync.__file__).resolve().parent.parent / "schemas"
+
+
+def json_file_kind(path: str) -> str | None:
+    """The schema name for a repository-relative path, or None when it is not checked.
+
+    The first ``api-management`` or ``api-management-extras`` folder of the path anchors
+    it, so an export kept below a sub-folder is recognised too. Legacy developer-portal
+    files (portalStyles, portalTemplates, templates) are not checked.
+    """
+    parts = path.split("/")
+    for index, part in enumerate(parts):
+        if part == SCM_FOLDER:
+            return _scm_kind(parts[index + 1 :])
+        if part == EXTRAS_FOLDER:
+            return _extras_kind(parts[index + 1 :])
+    return None
+
+
+def _scm_kind(rest: list[str]) -> str | None:
+    if rest == ["configuration.json"]:
+        return ROOT_KIND
+    if len(rest) == 3 and rest[2] == "configuration.json" and rest[1]:
+        return _SCM_KINDS.get(rest[0])
+    return None
+
+
+def _extras_kind(rest: list[str]) -> str | None:
+    if len(rest) == 2 and rest[1].endswith(".json") and len(rest[1]) > len(".json"):
+        return _EXTRAS_KINDS.get(rest[0])
+    return None
+
+
+def schema_path(kind: str) -> Path:
+    family = "extras" if kind in _EXTRAS_KINDS.values() else "scm"
+    return schemas_dir() / family / f"{kind}.schema.json"
+
+
+@functools.cache
+def _validator(kind: str) -> Draft202012Validator:
+    schema = json.loads(schema_path(kind).read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def check_json_file(path: str, text: str, findings: Findings) -> Any | None:
+    """Parse ``text`` and check it against the schema for ``path``; return the document.
+
+    Returns None (after a ``json-syntax`` finding) when the text is not JSON. Files that
+    :func:`json_file_kind` does not know are parsed but not checked further.
+    """
+    try:
+        document = parse_json(text)
+    except JsonSyntaxError as error:
+        message = f"not valid JSON: {error.message}"
+        findings.error(path, error.line, error.column, JSON_SYNTAX, message)
+        return None
+    kind = json_file_kind(path)
+    if kind is not None:
+        findings.extend(schema_findings(path, text, document, kind))
+    return document
+
+
+def schema_findings(path: str, text: str, document: Any, kind: str) -> list[Finding]:
+    """Findings for every schema violation of ``document`` (parsed from ``text``)."""
+    errors = list(_validator(kind).iter_errors(document))
+    if not errors:
+        return []
+    positions = locate_json(text)
+    found: dict[Finding, None] = {}
+    for error in errors:
+        found.update(dict.fromkeys(_error_findings(path, error, positions)))
+    return list(found)
+
+
+def _error_findings(
+    path: str, error: ValidationError, positions: JsonPositions
+) -> Iterator[Finding]:
+    pointer = json_pointer(error.absolute_path)
+    if error.validator == "required":
+        for key in _missing_keys(error):
+            message = f'required property "{key}" is missing from {_label(pointer)}; add it'
+            yield _finding(path, positions.value(pointer), MISSING_PROPERTY, message)
+    elif error.validator == "additionalProperties":
+        for key in _unknown_keys(error):
+            at = positions.key(pointer + json_pointer([key]))
+            yield _finding(path, at, UNKNOWN_PROPERTY, _unknown_message(key, pointer, error))
+    elif error.validator == "enum":
+        yield _finding(path, positions.value(pointer), INVALID_ENUM, _enum_message(pointer, error))
+    else:
+        yield _finding(path, positions.value(pointer), SCHEMA, _schema_message(pointer, error))
+
+
+def _finding(path: str, at: tuple[int, int], code: str, message: str) -> Finding:
+    return Finding(path, at[0], at[1], Severity.ERROR, code, message)
+
+
+def _label(pointer: str) -> str:
+    return pointer if pointer else "the document"
+
+
+def _as_dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _missing_keys(error: ValidationError) -> list[str]:
+    instance = _as_dict(error.instance)
+    return [key for key in _as_list(error.validator_value) if key not in instance]
+
+
+def _unknown_keys(error: ValidationError) -> list[str]:
+    schema = _as_dict(error.schema)
+    known = _as_dict(schema.get("properties"))
+    patterns = _as_dict(schema.get("patternProperties"))
+    return [
+        key
+        for key in _as_dict(error.instance)
+        if key not in known and not any(re.search(pattern, key) for pattern in patterns)
+    ]
+
+
+def _unknown_message(key: str, pointer: str, error: ValidationError) -> str:
+    allowed = ", ".join(_as_dict(_as_dict(error.schema).get("properties"))) or "none"
+    return f'unknown property "{key}" in {_label(pointer)}; remove it (allowed: {allowed})'
+
+
+def _enum_message(pointer: str, error: ValidationError) -> str:
+    allowed = ", ".join(_show(value) for value in _as_list(error.validator_value))
+    found = _shorten(json.dumps(error.instance))
+    return f"{found} is not allowed at {_label(pointer)}; use one of: {allowed}"
+
+
+def _schema_message(pointer: str, error: ValidationError) -> str:
+    label = _label(pointer)
+    custom = _as_dict(error.schema).get("x-message")
+    if isinstance(custom, str):
+        return f"{label}: {custom}"
+    if error.validator == "type":
+        expected = error.validator_value
+        names = [expected] if isinstance(expected, str) else _as_list(expected)
+        wanted = " or ".join(_TYPE_WORDS.get(name, name) for name in names)
+        actual = _TYPE_WORDS.get(_JSON_TYPES.get(type(error.instance), ""), "another type")
+        return f"{label} must be {wanted}, not {actual}"
+    template = _LIMITS.get(str(error.validator))
+    if template is not None:
+        return f"{label} {template.format(json.dumps(error.validator_value))}"
+    return f"{label}: {error.message}"
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
