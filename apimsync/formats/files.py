@@ -58,7 +58,9 @@ def _walk(root: Path, base: Path, findings: Findings) -> list[str]:
         for name in sorted(dirs):
             if (here / name).is_symlink():
                 link = (here / name).relative_to(root).as_posix()
-                findings.error(link, 1, 1, "unsafe-path", "is a symbolic link; replace it with a folder")
+                findings.error(
+                    link, 1, 1, "unsafe-path", "is a symbolic link; replace it with a folder"
+                )
         dirs[:] = sorted(d for d in dirs if not (here / d).is_symlink())
         found.extend((here / name).relative_to(root).as_posix() for name in sorted(names))
     return found

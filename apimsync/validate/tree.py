@@ -1,0 +1,96 @@
+"""Offline validation of a configuration repository.
+
+:func:`validate_tree` reads the tree, checks every JSON file against its schema, every
+policy document against the policy schema and rules, and the references between
+resources, collecting all findings before it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from apimsync.errors import UsageError
+from apimsync.formats.files import CONFIG_ROOTS, SCM_ROOT
+from apimsync.formats.scm.layout import Layout
+from apimsync.formats.scm.reader import ReadResult, read_tree
+from apimsync.model import Configuration, Kind, Policy
+from apimsync.policy.parser import PolicySyntaxError, parse_policy
+from apimsync.policy.references import policy_references
+from apimsync.validate.findings import Finding, Findings, Severity
+from apimsync.validate.json_checks import check_json_file, json_file_kind
+from apimsync.validate.policy_rules import PolicyScope, check_policy
+from apimsync.validate.references import LocatedReference, ReferenceChecker
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    root: Path
+    findings: tuple[Finding, ...]
+    files_checked: int
+    configuration: Configuration
+    layout: Layout
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.WARNING]
+
+    def failed(self, strict: bool = False) -> bool:
+        return bool(self.errors or (strict and self.warnings))
+
+
+def validate_tree(root: Path) -> ValidationReport:
+    """Validate the configuration below ``root`` (the folder holding ``api-management/``)."""
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a folder; pass the folder that holds {SCM_ROOT}/")
+    if not any((root / top).is_dir() for top in CONFIG_ROOTS):
+        raise UsageError(
+            f"{root} holds no {SCM_ROOT}/ folder; pass the folder of the repository that does"
+        )
+    result = read_tree(root)
+    findings = Findings()
+    findings.extend(result.findings)
+    failed_json = {f.path for f in result.findings if f.code == "json-syntax"}
+    for path, source in sorted(result.layout.files.items()):
+        if source.text is not None and path not in failed_json and json_file_kind(path):
+            check_json_file(path, source.text.removeprefix("\ufeff"), findings)
+    references = list(_check_policies(result, findings))
+    ReferenceChecker(result.configuration, result.layout, findings).check_all(references)
+    return ValidationReport(
+        root=root,
+        findings=tuple(findings.sorted()),
+        files_checked=len(result.layout.files),
+        configuration=result.configuration,
+        layout=result.layout,
+    )
+
+
+def _check_policies(result: ReadResult, findings: Findings) -> Iterator[LocatedReference]:
+    for resource in result.configuration.of_kind(Kind.POLICY, Kind.POLICY_FRAGMENT):
+        path = result.layout.policy_files.get(resource.id)
+        if path is None:
+            continue
+        try:
+            document = parse_policy(str(resource.properties.get("value", "")), path)
+        except PolicySyntaxError as error:
+            findings.error(path, error.line, error.column, error.code, error.message)
+            continue
+        check_policy(document, _scope_of(resource), findings)
+        for reference in policy_references(document):
+            yield LocatedReference(path, reference)
+
+
+def _scope_of(resource: object) -> PolicyScope:
+    if not isinstance(resource, Policy):
+        return PolicyScope.FRAGMENT
+    owner = resource.owner
+    if owner is None:
+        return PolicyScope.GLOBAL
+    if owner.startswith("/products/"):
+        return PolicyScope.PRODUCT
+    return PolicyScope.OPERATION if "/operations/" in owner else PolicyScope.API

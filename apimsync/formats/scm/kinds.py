@@ -71,8 +71,13 @@ UNIT_SPECS: tuple[UnitSpec, ...] = (
             codecs={"apiVersionSetId": Codec(version_set_to_arm, version_set_to_scm)},
         ),
     ),
-    UnitSpec(UnitKind.API_RELEASE, Kind.API_RELEASE, f"{SCM_ROOT}/apiReleases", True,
-             KindSpec(structural=_ID, file_fields=frozenset())),
+    UnitSpec(
+        UnitKind.API_RELEASE,
+        Kind.API_RELEASE,
+        f"{SCM_ROOT}/apiReleases",
+        True,
+        KindSpec(structural=_ID, file_fields=frozenset()),
+    ),
     UnitSpec(
         UnitKind.API_VERSION_SET,
         Kind.API_VERSION_SET,
@@ -80,10 +85,20 @@ UNIT_SPECS: tuple[UnitSpec, ...] = (
         True,
         KindSpec(renames=_NAME_IS_DISPLAY_NAME, structural=_ID, file_fields=frozenset()),
     ),
-    UnitSpec(UnitKind.BACKEND, Kind.BACKEND, f"{SCM_ROOT}/backends", True,
-             KindSpec(structural=_ID, file_fields=frozenset())),
-    UnitSpec(UnitKind.GROUP, Kind.GROUP, f"{SCM_ROOT}/groups", True,
-             KindSpec(renames=_NAME_IS_DISPLAY_NAME, structural=_ID)),
+    UnitSpec(
+        UnitKind.BACKEND,
+        Kind.BACKEND,
+        f"{SCM_ROOT}/backends",
+        True,
+        KindSpec(structural=_ID, file_fields=frozenset()),
+    ),
+    UnitSpec(
+        UnitKind.GROUP,
+        Kind.GROUP,
+        f"{SCM_ROOT}/groups",
+        True,
+        KindSpec(renames=_NAME_IS_DISPLAY_NAME, structural=_ID),
+    ),
     UnitSpec(
         UnitKind.PRODUCT,
         Kind.PRODUCT,
@@ -101,21 +116,34 @@ UNIT_SPECS: tuple[UnitSpec, ...] = (
             structural=frozenset({"id", "apiIds", "productIds", "operationIds", "descriptions"}),
         ),
     ),
-    UnitSpec(UnitKind.NAMED_VALUE, Kind.NAMED_VALUE, f"{EXTRAS_ROOT}/namedValues", False,
-             KindSpec(structural=_ID, file_fields=frozenset())),
+    UnitSpec(
+        UnitKind.NAMED_VALUE,
+        Kind.NAMED_VALUE,
+        f"{EXTRAS_ROOT}/namedValues",
+        False,
+        KindSpec(structural=_ID, file_fields=frozenset()),
+    ),
     UnitSpec(
         UnitKind.POLICY_FRAGMENT,
         Kind.POLICY_FRAGMENT,
         f"{EXTRAS_ROOT}/policyFragments",
         False,
-        KindSpec(
-            structural=_ID, file_fields=frozenset({"value"}), fixed={"format": "rawxml"}
-        ),
+        KindSpec(structural=_ID, file_fields=frozenset({"value"}), fixed={"format": "rawxml"}),
     ),
-    UnitSpec(UnitKind.LOGGER, Kind.LOGGER, f"{EXTRAS_ROOT}/loggers", False,
-             KindSpec(structural=_ID, file_fields=frozenset())),
-    UnitSpec(UnitKind.DIAGNOSTIC, Kind.DIAGNOSTIC, f"{EXTRAS_ROOT}/diagnostics", False,
-             KindSpec(structural=_ID, file_fields=frozenset())),
+    UnitSpec(
+        UnitKind.LOGGER,
+        Kind.LOGGER,
+        f"{EXTRAS_ROOT}/loggers",
+        False,
+        KindSpec(structural=_ID, file_fields=frozenset()),
+    ),
+    UnitSpec(
+        UnitKind.DIAGNOSTIC,
+        Kind.DIAGNOSTIC,
+        f"{EXTRAS_ROOT}/diagnostics",
+        False,
+        KindSpec(structural=_ID, file_fields=frozenset()),
+    ),
 )
 
 OPERATION_SPEC = KindSpec(

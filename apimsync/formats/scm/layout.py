@@ -37,6 +37,8 @@ class Layout:
     units: Mapping[str, Unit] = field(default_factory=lambda: MappingProxyType({}))
     original: Configuration = field(default_factory=Configuration)
     module_version: int = DEFAULT_MODULE_VERSION
+    policy_files: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Id of each policy and policy fragment -> the file its XML was read from."""
 
     @property
     def unit_files(self) -> frozenset[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from apimsync.jsonvalue import thaw
 
@@ -57,19 +57,18 @@ class KindSpec:
         return arm_key
 
     def skips(self, scm_key: str, depth: int) -> bool:
-        return (depth == 0 and scm_key in self.structural) or scm_key in self.unmodelled or (
-            scm_key.startswith(REFS)
+        return (
+            (depth == 0 and scm_key in self.structural)
+            or scm_key in self.unmodelled
+            or (scm_key.startswith(REFS))
         )
 
 
-class TextLoader(Protocol):
-    def __call__(self, ref_path: str, pointer: str) -> str | None: ...
+TextLoader = Callable[[str, str], str | None]
+"""(reference, JSON pointer) -> the referenced file's text, or None."""
 
-
-class TextSink(Protocol):
-    def __call__(self, existing: Any, text: str | None, pointer: str) -> Any:
-        """Store ``text`` for the ``$ref-`` key at ``pointer``; return the key's new value."""
-        ...
+TextSink = Callable[[Any, str | None, str], Any]
+"""(existing reference, text, JSON pointer) -> the new value of the ``$ref-`` key."""
 
 
 def to_arm(document: Mapping[str, Any], spec: KindSpec, load: TextLoader) -> dict[str, Any]:
@@ -146,7 +145,9 @@ def _merge_dict(
         if is_ref:
             result[key] = store(old, wanted.get(name), f"{pointer}/{key}")
         elif name in wanted:
-            result[key] = _merge_value(old, wanted[name], spec, store, depth + 1, f"{pointer}/{key}")
+            result[key] = _merge_value(
+                old, wanted[name], spec, store, depth + 1, f"{pointer}/{key}"
+            )
         else:
             result[key] = None
     for name, value in wanted.items():

@@ -12,7 +12,9 @@ import re
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _WINDOWS_DEVICES = frozenset(
-    {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)} | {f"lpt{i}" for i in range(1, 10)}
+    {"con", "prn", "aux", "nul"}
+    | {f"com{i}" for i in range(1, 10)}
+    | {f"lpt{i}" for i in range(1, 10)}
 )
 MAX_COMPONENT = 48
 
@@ -50,7 +52,7 @@ class NameAllocator:
     def allocate(self, identity: str, candidates: list[str], *claims: str) -> str:
         """A name for ``identity``: the first of ``candidates`` whose ``claims`` are free.
 
-        Each claim is a path pattern with ``{}`` for the name (``apis/{}``, ``policies/apis/{}.xml``).
+        Each claim is a path pattern with ``{}`` for the name, e.g. ``policies/apis/{}.xml``.
         """
         options = [*candidates, f"{candidates[0]}_{digest(identity)}"]
         options += [f"{candidates[0]}_{digest(identity)}_{n}" for n in range(2, 1000)]

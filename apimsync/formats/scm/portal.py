@@ -18,7 +18,12 @@ _SETTINGS: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
     ("RegistrationEnabled", SIGNUP_ID, ("enabled",), True),
     ("UserRegistrationTerms", SIGNUP_ID, ("termsOfService", "text"), False),
     ("UserRegistrationTermsEnabled", SIGNUP_ID, ("termsOfService", "enabled"), True),
-    ("UserRegistrationTermsConsentRequired", SIGNUP_ID, ("termsOfService", "consentRequired"), True),
+    (
+        "UserRegistrationTermsConsentRequired",
+        SIGNUP_ID,
+        ("termsOfService", "consentRequired"),
+        True,
+    ),
     ("DelegationEnabled", DELEGATION_ID, ("userRegistration", "enabled"), True),
     ("DelegationUrl", DELEGATION_ID, ("url",), False),
     ("DelegatedSubscriptionEnabled", DELEGATION_ID, ("subscriptions", "enabled"), True),

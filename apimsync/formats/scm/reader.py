@@ -30,6 +30,7 @@ from apimsync.formats.scm.kinds import (
 )
 from apimsync.formats.scm.layout import ROOT_ANCHOR, Layout, Unit
 from apimsync.formats.scm.mapping import REF, to_arm
+from apimsync.formats.textfile import normalize_repo_path
 from apimsync.model import (
     GLOBAL_POLICY_ID,
     Configuration,
@@ -43,8 +44,10 @@ from apimsync.model import (
 from apimsync.validate.findings import Findings
 
 # Products link to APIs and groups by file, so those are read first.
-_READ_ORDER = (UnitKind.API, UnitKind.GROUP) + tuple(
-    u.unit for u in UNIT_SPECS if u.unit not in (UnitKind.API, UnitKind.GROUP)
+_READ_ORDER = (
+    UnitKind.API,
+    UnitKind.GROUP,
+    *(u.unit for u in UNIT_SPECS if u.unit not in (UnitKind.API, UnitKind.GROUP)),
 )
 
 
@@ -66,6 +69,7 @@ def read_tree(root: Path) -> ReadResult:
         units=MappingProxyType(reader.units),
         original=Configuration(reader.resources.values()),
         module_version=reader.module_version,
+        policy_files=MappingProxyType(reader.policy_files),
     )
     return ReadResult(layout.original, layout, tuple(findings.sorted()))
 
@@ -90,6 +94,7 @@ class _TreeReader:
         self.module_version = DEFAULT_MODULE_VERSION
         self._unit_files: set[str] = set()
         self._by_lower: dict[str, str] | None = None
+        self.policy_files: dict[str, str] = {}
 
     # -- driving -------------------------------------------------------------------
 
@@ -138,7 +143,7 @@ class _TreeReader:
         raw = group_id_for(document) if spec.unit is UnitKind.GROUP else document.get("id")
         if not isinstance(raw, str):
             return None
-        resource_id = version_set_to_arm(raw)
+        resource_id = str(version_set_to_arm(raw))
         try:
             actual = kind_of(resource_id)
         except ModelError:
@@ -154,6 +159,8 @@ class _TreeReader:
     ) -> list[Resource] | None:
         load = self._loader(path)
         main = make_resource(anchor, to_arm(document, spec.spec, load))
+        if spec.unit is UnitKind.POLICY_FRAGMENT:
+            self._remember_policy_file(anchor, document.get("$ref-value"))
         nested = {
             UnitKind.API: self._api_children,
             UnitKind.PRODUCT: self._product_children,
@@ -181,7 +188,9 @@ class _TreeReader:
         policy = self._policy(path, f"{pointer}/$ref-policy", entry.get("$ref-policy"), op_id)
         return [operation, *policy]
 
-    def _schema(self, path: str, pointer: str, api_id: str, entry: dict[str, Any]) -> list[Resource]:
+    def _schema(
+        self, path: str, pointer: str, api_id: str, entry: dict[str, Any]
+    ) -> list[Resource]:
         schema_id = self._child_id(path, f"{pointer}/id", entry.get("id"), api_id, Kind.API_SCHEMA)
         if schema_id is None:
             return []
@@ -219,8 +228,12 @@ class _TreeReader:
             target = self._existing(target) if target else None
             anchor = self.anchor_by_main.get(target) if target else None
             if target and anchor is None:
-                self.error(path, f"/{key}/{index}", "ref-missing",
-                           f"'{ref}' is not the configuration.json of a resource in this tree")
+                self.error(
+                    path,
+                    f"/{key}/{index}",
+                    "ref-missing",
+                    f"'{ref}' is not the configuration.json of a resource in this tree",
+                )
             anchors.append(anchor)
         return anchors
 
@@ -235,7 +248,9 @@ class _TreeReader:
             for target in values if isinstance(values, list) else []:
                 if isinstance(target, str) and target.startswith("/"):
                     name = "_".join(target.strip("/").split("/")[1::2])
-                    found.append(make_resource(f"{tag_id}/{link_kind}/{name}", {target_key: target}))
+                    found.append(
+                        make_resource(f"{tag_id}/{link_kind}/{name}", {target_key: target})
+                    )
         return found
 
     def _read_root(self) -> None:
@@ -247,8 +262,9 @@ class _TreeReader:
             self.module_version = int(version)
         self._unit_files = {ROOT_CONFIGURATION}
         resources = portal.settings_to_resources(document.get("settings"))
-        resources += self._policy(ROOT_CONFIGURATION, "/$ref-policy",
-                                  document.get("$ref-policy"), None)
+        resources += self._policy(
+            ROOT_CONFIGURATION, "/$ref-policy", document.get("$ref-policy"), None
+        )
         self._commit_unit(UnitKind.ROOT, ROOT_ANCHOR, ROOT_CONFIGURATION, document, resources)
 
     def _policy(self, path: str, pointer: str, ref: Any, owner: str | None) -> list[Resource]:
@@ -258,11 +274,15 @@ class _TreeReader:
         if text is None:
             return []
         policy_id = policy_id_of(owner) if owner else GLOBAL_POLICY_ID
+        self._remember_policy_file(policy_id, ref)
         return [make_resource(policy_id, {"format": "rawxml", "value": text})]
 
-    def _child_id(
-        self, path: str, pointer: str, raw: Any, owner: str, kind: Kind
-    ) -> str | None:
+    def _remember_policy_file(self, resource_id: str, ref: Any) -> None:
+        target = normalize_repo_path(ref) if isinstance(ref, str) and ref else None
+        if target is not None and self._existing(target) in self.files:
+            self.policy_files[resource_id] = self._existing(target)
+
+    def _child_id(self, path: str, pointer: str, raw: Any, owner: str, kind: Kind) -> str | None:
         if not isinstance(raw, str):
             return None
         try:
@@ -270,8 +290,13 @@ class _TreeReader:
         except ModelError:
             valid = False
         if not valid:
-            self.error(path, pointer, "invalid-id", f"'{raw}' is not the id of a {kind.label} "
-                       f"of '{owner}'; it must start with '{owner}/'")
+            self.error(
+                path,
+                pointer,
+                "invalid-id",
+                f"'{raw}' is not the id of a {kind.label} "
+                f"of '{owner}'; it must start with '{owner}/'",
+            )
             return None
         return raw
 
@@ -284,8 +309,9 @@ class _TreeReader:
         try:
             return json.loads(source.text.removeprefix("\ufeff"))
         except json.JSONDecodeError as error:
-            self.findings.error(path, error.lineno, error.colno, "json-syntax",
-                                f"is not valid JSON: {error.msg}")
+            self.findings.error(
+                path, error.lineno, error.colno, "json-syntax", f"is not valid JSON: {error.msg}"
+            )
             return None
 
     def _loader(self, path: str) -> Any:
@@ -301,8 +327,12 @@ class _TreeReader:
         target = self._existing(target)
         source = self.files.get(target)
         if source is None:
-            self.error(path, pointer, "ref-missing", f"'{ref}' does not exist; create it or "
-                       "remove the reference")
+            self.error(
+                path,
+                pointer,
+                "ref-missing",
+                f"'{ref}' does not exist; create it or remove the reference",
+            )
             return None
         self._unit_files.add(target)
         return source.model_text
@@ -319,15 +349,17 @@ class _TreeReader:
 
     def resolve(self, path: str, pointer: str, ref: Any) -> str | None:
         """The normalised repository path ``ref`` names, or None (with a finding)."""
-        from apimsync.formats.textfile import normalize_repo_path
-
         if not isinstance(ref, str) or not ref:
             return None
         normal = normalize_repo_path(ref)
         if normal is None or not normal.startswith(tuple(f"{r}/" for r in CONFIG_ROOTS)):
-            self.error(path, pointer, "ref-outside-tree",
-                       f"'{ref}' points outside the configuration folders; "
-                       "references must stay inside api-management/")
+            self.error(
+                path,
+                pointer,
+                "ref-outside-tree",
+                f"'{ref}' points outside the configuration folders; "
+                "references must stay inside api-management/",
+            )
             return None
         return normal
 

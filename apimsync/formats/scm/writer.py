@@ -58,7 +58,9 @@ class WriteResult:
     deleted: tuple[str, ...]
 
 
-def write_tree(configuration: Configuration, root: Path, layout: Layout | None = None) -> WriteResult:
+def write_tree(
+    configuration: Configuration, root: Path, layout: Layout | None = None
+) -> WriteResult:
     """Make the configuration folders below ``root`` hold ``configuration``.
 
     Everything is rendered before anything is written, so a model error writes nothing.
@@ -135,7 +137,9 @@ def _stub(resource_id: str) -> Resource:
     return make_resource(resource_id, {})
 
 
-def _group_into_units(configuration: Configuration) -> dict[tuple[UnitKind, str], dict[str, Resource]]:
+def _group_into_units(
+    configuration: Configuration,
+) -> dict[tuple[UnitKind, str], dict[str, Resource]]:
     units: dict[tuple[UnitKind, str], dict[str, Resource]] = defaultdict(dict)
     for resource in configuration:
         units[unit_of(resource)][resource.id] = resource
@@ -150,9 +154,7 @@ _EXTRAS_UNITS = frozenset(
 )
 
 
-def _assign_main_files(
-    units: Mapping[tuple[UnitKind, str], Any], layout: Layout
-) -> dict[str, str]:
+def _assign_main_files(units: Mapping[tuple[UnitKind, str], Any], layout: Layout) -> dict[str, str]:
     """Main-file path of every unit: the existing one, or a new, free name."""
     allocator = NameAllocator(frozenset(layout.files))
     mains: dict[str, str] = {}
@@ -268,8 +270,12 @@ def _base_document(
     spec: KindSpec,
     new_text: Callable[[str], str],
 ) -> dict[str, Any]:
-    merged = to_scm(document if isinstance(document, dict) else None, resource.properties, spec,
-                    texts.sink(new_text))
+    merged = to_scm(
+        document if isinstance(document, dict) else None,
+        resource.properties,
+        spec,
+        texts.sink(new_text),
+    )
     if isinstance(document, dict):
         return merged
     doc_id = version_set_to_scm(resource.id)
@@ -323,15 +329,27 @@ def _render_api(
     texts: _Texts,
 ) -> dict[str, Any]:
     spec = UNIT_BY_UNIT[UnitKind.API].spec
-    result = _base_document(context, unit_kind, resources[anchor], document, texts, spec,
-                            _text_namer(context, anchor, "api."))
+    result = _base_document(
+        context,
+        unit_kind,
+        resources[anchor],
+        document,
+        texts,
+        spec,
+        _text_namer(context, anchor, "api."),
+    )
     original = document if isinstance(document, dict) else {}
     folder = _unit_name(context.mains[anchor])
     operations = _OperationWriter(context, anchor, folder, resources, texts)
     result["operations"] = operations.render(original.get("operations"))
     result["apiSchemas"] = _render_schemas(context, anchor, folder, resources, original, texts)
-    _set_policy(result, original, resources.get(policy_id_of(anchor)), texts,
-                f"{SCM_ROOT}/policies/apis/{folder}.xml")
+    _set_policy(
+        result,
+        original,
+        resources.get(policy_id_of(anchor)),
+        texts,
+        f"{SCM_ROOT}/policies/apis/{folder}.xml",
+    )
     return _version_last(result, document)
 
 
@@ -380,7 +398,9 @@ class _OperationWriter:
             if isinstance(e, dict) and isinstance(e.get("id"), str)
         }
         present = [r.id for r in self.resources.values() if r.kind is Kind.OPERATION]
-        return [self._entry(op_id, entries.get(op_id)) for op_id in _ordered(list(entries), present)]
+        return [
+            self._entry(op_id, entries.get(op_id)) for op_id in _ordered(list(entries), present)
+        ]
 
     def _entry(self, op_id: str, original: dict[str, Any] | None) -> dict[str, Any]:
         operation = self.resources[op_id]
@@ -392,9 +412,12 @@ class _OperationWriter:
 
         merged = to_scm(original, operation.properties, OPERATION_SPEC, self.texts.sink(new_text))
         entry = merged if original is not None else {"id": op_id, **merged, "policies": None}
-        policy_path = f"{SCM_ROOT}/policies/apis/{self.folder}/operations/{stem or self._new_stem(op_id)}.xml"
-        _set_policy(entry, original or {}, self.resources.get(policy_id_of(op_id)), self.texts,
-                    policy_path)
+        policy_path = (
+            f"{SCM_ROOT}/policies/apis/{self.folder}/operations/{stem or self._new_stem(op_id)}.xml"
+        )
+        _set_policy(
+            entry, original or {}, self.resources.get(policy_id_of(op_id)), self.texts, policy_path
+        )
         return entry
 
     def _new_stem(self, op_id: str) -> str:
@@ -432,7 +455,8 @@ def _render_schemas(
         document = schema.properties.get("document") or {}
         existing = entry.get("$ref-documentValue")
         path = normalize_repo_path(existing) if isinstance(existing, str) and existing else None
-        new_path = f"{SCM_ROOT}/apis/{folder}/apiSchemas/{safe_component(last_segment(schema_id))}.document"
+        name = safe_component(last_segment(schema_id))
+        new_path = f"{SCM_ROOT}/apis/{folder}/apiSchemas/{name}.document"
         value = document.get("value") if hasattr(document, "get") else None
         entry["$ref-documentValue"] = (
             texts.put(path or new_path, str(value)) if value is not None else None
@@ -470,8 +494,13 @@ def _render_product(
         previous = [p for p in original.get(key) or [] if isinstance(p, str)]
         as_written = {p.lower(): p for p in previous}
         result[key] = _ordered(previous, [as_written.get(t.lower(), t) for t in targets])
-    _set_policy(result, original, resources.get(policy_id_of(anchor)), texts,
-                f"{SCM_ROOT}/policies/products/{_unit_name(context.mains[anchor])}.xml")
+    _set_policy(
+        result,
+        original,
+        resources.get(policy_id_of(anchor)),
+        texts,
+        f"{SCM_ROOT}/policies/products/{_unit_name(context.mains[anchor])}.xml",
+    )
     return _version_last(result, document)
 
 
@@ -511,8 +540,9 @@ def _render_root(
     settings = portal.resources_to_settings(original.get("settings"), by_id)
     if settings or "settings" in original:
         result["settings"] = settings
-    _set_policy(result, original, by_id.get(policy_id_of(None)), texts,
-                f"{SCM_ROOT}/policies/global.xml")
+    _set_policy(
+        result, original, by_id.get(policy_id_of(None)), texts, f"{SCM_ROOT}/policies/global.xml"
+    )
     if not original:
         result["IntegrationModuleVersion"] = str(context.module_version())
     return result

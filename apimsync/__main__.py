@@ -1,0 +1,3 @@
+from apimsync.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Offline validation: findings, schema checks, policy rules and reference rules."""
