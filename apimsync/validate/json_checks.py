@@ -21,7 +21,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-import apimsync
+from apimsync import resources
 from apimsync.formats.jsonpos import (
     JsonPositions,
     JsonSyntaxError,
@@ -91,7 +91,7 @@ _LIMITS = {
 
 def schemas_dir() -> Path:
     """The folder that holds ``scm/`` and ``extras/`` schemas."""
-    return Path(apimsync.__file__).resolve().parent.parent / "schemas"
+    return resources.schemas_dir()
 
 
 def json_file_kind(path: str) -> str | None:
