@@ -240,7 +240,7 @@ class _Context:
         output: dict[str, bytes] = {}
         texts = _Texts(self, style, output)
         document = original.document if original is not None else None
-        renderer = _RENDERERS.get(unit_kind, _render_simple)
+        renderer: _Renderer = _RENDERERS.get(unit_kind, _render_simple)
         rendered = renderer(self, unit_kind, anchor, resources, document, texts)
         output[main] = self._main_bytes(main, rendered, document, style)
         return output
@@ -548,7 +548,10 @@ def _render_root(
     return result
 
 
-_RENDERERS: dict[UnitKind, Callable[..., dict[str, Any]]] = {
+_Renderer = Callable[
+    ["_Context", UnitKind, str, dict[str, Resource], Any, _Texts], dict[str, Any]
+]
+_RENDERERS: dict[UnitKind, _Renderer] = {
     UnitKind.ROOT: _render_root,
     UnitKind.API: _render_api,
     UnitKind.PRODUCT: _render_product,
