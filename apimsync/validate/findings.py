@@ -32,7 +32,8 @@ class Finding:
         return self.severity is Severity.ERROR
 
     def render(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.severity.value} {self.code} {self.message}"
+        where = f"{self.path}:{self.line}:{self.column}"
+        return f"{where}: {self.severity.value} {self.code} {self.message}"
 
     def as_json(self) -> dict[str, object]:
         return {

@@ -548,9 +548,7 @@ def _render_root(
     return result
 
 
-_Renderer = Callable[
-    ["_Context", UnitKind, str, dict[str, Resource], Any, _Texts], dict[str, Any]
-]
+_Renderer = Callable[["_Context", UnitKind, str, dict[str, Resource], Any, _Texts], dict[str, Any]]
 _RENDERERS: dict[UnitKind, _Renderer] = {
     UnitKind.ROOT: _render_root,
     UnitKind.API: _render_api,

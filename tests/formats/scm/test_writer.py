@@ -11,6 +11,10 @@ from apimsync.formats.scm.writer import render_tree, write_tree
 from apimsync.model import Configuration, make_resource
 from tests.conftest import tree_bytes
 
+RETRY_FRAGMENT = (
+    '<fragment>\n  <retry condition="@(context.Response.StatusCode == 429)" count="3" '
+    'interval="1" />\n</fragment>'
+)
 WINDOWS_FORBIDDEN = re.compile(r'[<>:"\\|?*\x00-\x1f]')
 
 
@@ -121,21 +125,36 @@ def test_a_deleted_api_loses_its_files_and_every_reference(copy_export) -> None:
 def _new_api_config(base: Configuration) -> Configuration:
     api_id = "/apis/Orders v2:CON"
     return base.with_resources(
-        make_resource(api_id, {"displayName": "Orders", "path": "orders", "protocols": ["https"],
-                               "description": "<p>Orders</p>"}),
-        make_resource(f"{api_id}/operations/get-order", {
-            "displayName": "Get order", "method": "GET", "urlTemplate": "/orders/{id}",
-            "templateParameters": [{"name": "id", "type": "string", "required": True}],
-            "description": "Reads one order",
-        }),
+        make_resource(
+            api_id,
+            {
+                "displayName": "Orders",
+                "path": "orders",
+                "protocols": ["https"],
+                "description": "<p>Orders</p>",
+            },
+        ),
+        make_resource(
+            f"{api_id}/operations/get-order",
+            {
+                "displayName": "Get order",
+                "method": "GET",
+                "urlTemplate": "/orders/{id}",
+                "templateParameters": [{"name": "id", "type": "string", "required": True}],
+                "description": "Reads one order",
+            },
+        ),
         make_resource(f"{api_id}/policies/policy", {"format": "rawxml", "value": "<policies />"}),
-        make_resource(f"{api_id}/operations/get-order/policies/policy",
-                      {"format": "rawxml", "value": "<policies><inbound><base /></inbound></policies>"}),
+        make_resource(
+            f"{api_id}/operations/get-order/policies/policy",
+            {"format": "rawxml", "value": "<policies><inbound><base /></inbound></policies>"},
+        ),
     )
 
 
 def test_a_new_api_gets_safe_deterministic_names_and_reads_back_the_same(
-    copy_export, tmp_path: Path  # type: ignore[no-untyped-def]
+    copy_export,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     root = copy_export("seed-openai-v17")
     result = read_tree(root)
@@ -161,31 +180,46 @@ def test_a_new_api_gets_safe_deterministic_names_and_reads_back_the_same(
 
 
 def test_names_differing_only_in_case_do_not_collide(tmp_path: Path) -> None:
-    config = Configuration([
-        make_resource("/backends/Pool", {"url": "https://a.test", "protocol": "http"}),
-        make_resource("/backends/pool", {"url": "https://b.test", "protocol": "http"}),
-    ])
+    config = Configuration(
+        [
+            make_resource("/backends/Pool", {"url": "https://a.test", "protocol": "http"}),
+            make_resource("/backends/pool", {"url": "https://b.test", "protocol": "http"}),
+        ]
+    )
 
     write_tree(config, tmp_path)
 
-    folders = {p.parent.name.lower() for p in (tmp_path / "api-management/backends").rglob("*.json")}
+    folders = {
+        p.parent.name.lower() for p in (tmp_path / "api-management/backends").rglob("*.json")
+    }
     assert len(folders) == 2
     assert read_tree(tmp_path).configuration == config
 
 
 def test_extras_round_trip_with_fragment_xml_in_its_own_file(tmp_path: Path) -> None:
-    config = Configuration([
-        make_resource("/namedValues/openai-key", {
-            "displayName": "OpenAI-Key", "secret": True,
-            "keyVault": {"secretIdentifier": "https://kv.vault.azure.net/secrets/openai-key"},
-        }),
-        make_resource("/policyFragments/retry-429", {
-            "format": "rawxml", "description": "Retry on throttling",
-            "value": '<fragment>\n  <retry condition="@(context.Response.StatusCode == 429)" '
-                     'count="3" interval="1" />\n</fragment>',
-        }),
-        make_resource("/loggers/appinsights", {"loggerType": "applicationInsights"}),
-    ])
+    config = Configuration(
+        [
+            make_resource(
+                "/namedValues/openai-key",
+                {
+                    "displayName": "OpenAI-Key",
+                    "secret": True,
+                    "keyVault": {
+                        "secretIdentifier": "https://kv.vault.azure.net/secrets/openai-key"
+                    },
+                },
+            ),
+            make_resource(
+                "/policyFragments/retry-429",
+                {
+                    "format": "rawxml",
+                    "description": "Retry on throttling",
+                    "value": RETRY_FRAGMENT,
+                },
+            ),
+            make_resource("/loggers/appinsights", {"loggerType": "applicationInsights"}),
+        ]
+    )
 
     write_tree(config, tmp_path)
 
