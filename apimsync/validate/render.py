@@ -6,7 +6,7 @@ import json
 
 from apimsync.validate.tree import ValidationReport
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = "1"
 
 
 def _plural(count: int, word: str) -> str:

@@ -1,0 +1,220 @@
+"""Compare a desired configuration with a live one and plan the changes between them.
+
+Resources are matched by id (ignoring letter case, as API Management does); a link
+(product/tag link) the other side has under another name matches when it links the same
+owner to the same target. Matched resources are compared in their normalized form
+(:mod:`apimsync.plan.normalize`); the changed values are found with DeepDiff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+from deepdiff.helper import NotPresent
+
+from apimsync.jsonvalue import freeze
+from apimsync.model import (
+    Configuration,
+    Kind,
+    Resource,
+    api_id_without_revision,
+    kind_of,
+    parent_id,
+)
+from apimsync.plan import pointer
+from apimsync.plan.changes import MISSING, Action, Change, FieldChange, Plan
+from apimsync.plan.normalize import comparable, link_target
+from apimsync.plan.order import apply_order, identity, stage_of
+
+UNDELETABLE_KINDS = frozenset({Kind.PORTAL_SIGNUP, Kind.PORTAL_DELEGATION})
+"""Singletons of the service: they can be changed, never deleted."""
+
+
+def compute_plan(
+    desired: Configuration,
+    live: Configuration,
+    *,
+    prune: bool = False,
+    etags: Mapping[str, str] | None = None,
+    ignore_kinds: frozenset[Kind] = frozenset(),
+) -> Plan:
+    """The changes that make ``live`` match ``desired``, in apply order.
+
+    Live resources the configuration lacks are deleted when ``prune`` is set (a parent's
+    delete carries its children in ``cascade``) and listed as ``unmanaged`` otherwise.
+    Built-in groups and portal settings are never deleted. ``etags`` maps live ids to
+    the ETags read with them; ``ignore_kinds`` leaves whole kinds out of the plan.
+    """
+    live_etags = etags or {}
+    matching = _match(
+        [r for r in desired if r.kind not in ignore_kinds],
+        [r for r in live if r.kind not in ignore_kinds],
+    )
+    changes = [_create(resource) for resource in matching.desired_only]
+    for wanted, current in matching.pairs:
+        update = _update(wanted, current, live_etags.get(current.id))
+        if update is not None:
+            changes.append(update)
+    deletable = [r for r in matching.live_only if _deletable(r)]
+    kept = [r for r in matching.live_only if not _deletable(r)]
+    if prune:
+        changes.extend(_deletes(deletable, live, matching, live_etags))
+    else:
+        kept.extend(deletable)
+    unmanaged = sorted(kept, key=lambda r: (stage_of(r.id), identity(r.id)))
+    return Plan(tuple(apply_order(changes)), tuple(r.id for r in unmanaged))
+
+
+# -- matching --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Matching:
+    pairs: list[tuple[Resource, Resource]]  # (desired, live)
+    desired_only: list[Resource]
+    live_only: list[Resource]
+
+    @property
+    def matched_live(self) -> set[str]:
+        return {identity(current.id) for _, current in self.pairs}
+
+
+def _match(desired: list[Resource], live: list[Resource]) -> _Matching:
+    remaining = {identity(r.id): r for r in live}
+    pairs: list[tuple[Resource, Resource]] = []
+    unmatched: list[Resource] = []
+    for wanted in desired:
+        current = remaining.pop(identity(wanted.id), None)
+        if current is None:
+            unmatched.append(wanted)
+        else:
+            pairs.append((wanted, current))
+    by_link: dict[tuple[Kind, str, str] | None, Resource] = {}
+    for current in remaining.values():
+        by_link.setdefault(_link_key(current), current)
+    desired_only: list[Resource] = []
+    for wanted in unmatched:
+        key = _link_key(wanted)
+        current = by_link.pop(key, None) if key is not None else None
+        if current is None:
+            desired_only.append(wanted)
+        else:
+            pairs.append((wanted, current))
+            del remaining[identity(current.id)]
+    return _Matching(pairs, desired_only, list(remaining.values()))
+
+
+def _link_key(resource: Resource) -> tuple[Kind, str, str] | None:
+    """A link's identity: its kind, owner and what it links to (None: not a link)."""
+    target = link_target(resource)
+    owner = resource.parent
+    if target is None or owner is None:
+        return None
+    return resource.kind, identity(owner), identity(target)
+
+
+# -- changes ---------------------------------------------------------------------------
+
+
+def _create(resource: Resource) -> Change:
+    fields = tuple(
+        FieldChange(pointer.join([key]), MISSING, freeze(value))
+        for key, value in comparable(resource).items()
+    )
+    return Change(Action.CREATE, resource.id, resource.kind, None, resource, fields)
+
+
+def _update(wanted: Resource, current: Resource, etag: str | None) -> Change | None:
+    before, after = comparable(current), comparable(wanted)
+    if before == after:
+        return None
+    fields = field_changes(before, after) or (FieldChange("", freeze(before), freeze(after)),)
+    return Change(Action.UPDATE, current.id, wanted.kind, current, wanted, fields, etag)
+
+
+def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+    """The changed values between two JSON objects, one per JSON pointer, in path order."""
+    diff = DeepDiff(dict(before), dict(after), ignore_order=False, view="tree")
+    found = [
+        FieldChange(
+            pointer.join(level.path(output_format="list")), _value(level.t1), _value(level.t2)
+        )
+        for levels in diff.values()
+        for level in levels
+    ]
+    return tuple(sorted(found, key=lambda f: pointer.sort_key(f.path)))
+
+
+def _value(value: Any) -> Any:
+    return MISSING if isinstance(value, NotPresent) else freeze(value)
+
+
+# -- deletes ---------------------------------------------------------------------------
+
+
+def _deletable(resource: Resource) -> bool:
+    if resource.kind in UNDELETABLE_KINDS:
+        return False
+    return not (resource.kind is Kind.GROUP and resource.properties.get("builtIn") is True)
+
+
+def _deletes(
+    doomed: list[Resource], live: Configuration, matching: _Matching, etags: Mapping[str, str]
+) -> list[Change]:
+    """One delete per doomed resource whose ancestors stay; the rest ride in ``cascade``."""
+    doomed_keys = {identity(r.id) for r in doomed}
+    cascades: dict[str, list[str]] = {identity(r.id): [] for r in doomed}
+    matched = matching.matched_live
+    for resource in live:
+        key = identity(resource.id)
+        if key in matched:
+            continue
+        top = _topmost_doomed_ancestor(resource.id, doomed_keys)
+        if top is not None:
+            cascades[top].append(resource.id)
+    return [
+        Change(
+            Action.DELETE,
+            resource.id,
+            resource.kind,
+            resource,
+            None,
+            _delete_fields(resource),
+            etags.get(resource.id),
+            tuple(sorted(cascades[identity(resource.id)], key=_cascade_key)),
+        )
+        for resource in doomed
+        if _topmost_doomed_ancestor(resource.id, doomed_keys) is None
+    ]
+
+
+def _ancestors(resource_id: str) -> Iterable[str]:
+    """The owners of a resource, nearest first; an API revision's owner is its base API."""
+    current: str | None = resource_id
+    while current is not None:
+        is_revision = kind_of(current) is Kind.API and ";rev=" in current
+        current = api_id_without_revision(current) if is_revision else parent_id(current)
+        if current is not None:
+            yield current
+
+
+def _topmost_doomed_ancestor(resource_id: str, doomed: set[str]) -> str | None:
+    found = None
+    for ancestor in _ancestors(resource_id):
+        if identity(ancestor) in doomed:
+            found = identity(ancestor)
+    return found
+
+
+def _cascade_key(resource_id: str) -> tuple[int, str]:
+    return stage_of(resource_id), identity(resource_id)
+
+
+def _delete_fields(resource: Resource) -> tuple[FieldChange, ...]:
+    return tuple(
+        FieldChange(pointer.join([key]), freeze(value), MISSING)
+        for key, value in comparable(resource).items()
+    )

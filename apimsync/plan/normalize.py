@@ -1,0 +1,285 @@
+"""The comparable form of a resource: what the desired and the live side must agree on.
+
+:func:`normalize` turns a resource's ``properties`` into a form where two resources that
+mean the same compare equal, whichever side they were read from:
+
+* read-only and server-filled properties are dropped (:data:`RULES`, checked against
+  the ``readOnly`` marks of the spec's ``definitions.json`` by the tests);
+* ``null`` is absent, and so is an empty list or object;
+* documented server defaults are filled in where a property is absent;
+* full ARM ids (``/subscriptions/.../service/<svc>/apis/x``) become service-relative;
+* lists whose order the server does not keep (``protocols``, ``tags``) are sorted;
+* policies and fragments compare their canonical text (``format`` is ignored);
+* a secret named value's ``value`` is dropped: the server never returns it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any
+
+from apimsync.jsonvalue import FrozenMap, thaw
+from apimsync.model import Kind, Resource
+from apimsync.plan import pointer
+from apimsync.policy import PolicySyntaxError, canonical_policy
+
+
+@dataclass(frozen=True)
+class KindRules:
+    """How one kind's properties are made comparable."""
+
+    contract: str | None
+    """The spec definition of the kind's ``properties`` (None: not in definitions.json)."""
+    read_only: tuple[str, ...] = ()
+    """Pointers the server fills or ignores: marked ``readOnly`` or known server-filled."""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    """Pointer -> the value the server uses when the property is absent."""
+    unordered: tuple[str, ...] = ()
+    """Pointers of lists whose order carries no meaning."""
+
+
+SERVER_FILLED = ("/provisioningState", "/createdDateTime", "/updatedDateTime")
+"""Dropped from every kind."""
+
+_SUBSCRIPTION_KEY_NAMES = {"header": "Ocp-Apim-Subscription-Key", "query": "subscription-key"}
+
+RULES: Mapping[Kind, KindRules] = MappingProxyType(
+    {
+        Kind.API: KindRules(
+            "ApiContractProperties",
+            read_only=("/isOnline", "/apiVersionSet", "/sourceApiId"),
+            defaults={
+                "/type": "http",
+                "/subscriptionRequired": True,
+                "/protocols": ["https"],
+                "/subscriptionKeyParameterNames": _SUBSCRIPTION_KEY_NAMES,
+            },
+            unordered=("/protocols",),
+        ),
+        Kind.OPERATION: KindRules("OperationContractProperties"),
+        Kind.API_SCHEMA: KindRules("SchemaContractProperties"),
+        Kind.API_RELEASE: KindRules("ApiReleaseContractProperties"),
+        Kind.API_VERSION_SET: KindRules("ApiVersionSetContractProperties"),
+        Kind.BACKEND: KindRules(
+            "BackendContractProperties",
+            defaults={
+                "/type": "Single",
+                "/tls/validateCertificateChain": True,
+                "/tls/validateCertificateName": True,
+            },
+        ),
+        Kind.PRODUCT: KindRules(
+            "ProductContractProperties",
+            defaults={
+                "/subscriptionRequired": True,
+                "/approvalRequired": False,
+                "/state": "notPublished",
+            },
+        ),
+        Kind.PRODUCT_API_LINK: KindRules("ProductApiLinkContractProperties"),
+        Kind.PRODUCT_GROUP_LINK: KindRules("ProductGroupLinkContractProperties"),
+        Kind.GROUP: KindRules(
+            "GroupContractProperties", read_only=("/builtIn",), defaults={"/type": "custom"}
+        ),
+        Kind.TAG: KindRules("TagContractProperties"),
+        Kind.TAG_API_LINK: KindRules("TagApiLinkContractProperties"),
+        Kind.TAG_OPERATION_LINK: KindRules("TagOperationLinkContractProperties"),
+        Kind.TAG_PRODUCT_LINK: KindRules("TagProductLinkContractProperties"),
+        Kind.NAMED_VALUE: KindRules(
+            "NamedValueContractProperties",
+            read_only=("/keyVault/lastStatus",),
+            defaults={"/secret": False},
+            unordered=("/tags",),
+        ),
+        Kind.POLICY_FRAGMENT: KindRules("PolicyFragmentContractProperties", read_only=("/format",)),
+        Kind.LOGGER: KindRules("LoggerContractProperties", defaults={"/isBuffered": True}),
+        Kind.DIAGNOSTIC: KindRules(
+            "DiagnosticContractProperties",
+            defaults={"/logClientIp": False, "/operationNameFormat": "Name"},
+        ),
+        Kind.POLICY: KindRules("PolicyContractProperties", read_only=("/format",)),
+        Kind.PORTAL_SIGNUP: KindRules("PortalSignupSettingsProperties"),
+        Kind.PORTAL_DELEGATION: KindRules("PortalDelegationSettingsProperties"),
+    }
+)
+
+_ARM_PREFIX = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ApiManagement"
+    r"/service/[^/]+(?=/)",
+    re.IGNORECASE,
+)
+
+
+def service_relative(value: str) -> str:
+    """``/subscriptions/.../service/svc/apis/x`` -> ``/apis/x``; other text unchanged."""
+    return _ARM_PREFIX.sub("", value, count=1)
+
+
+def normalize(resource: Resource) -> FrozenMap:
+    """The comparable form of ``resource.properties``."""
+    rules = RULES[resource.kind]
+    data = _clean(thaw(resource.properties))
+    for at in SERVER_FILLED + rules.read_only:
+        _remove(data, at)
+    hook = _HOOKS.get(resource.kind)
+    if hook is not None:
+        hook(resource.id, data)
+    for at, value in rules.defaults.items():
+        _set_default(data, at, thaw(value))
+    for at in rules.unordered:
+        _sort_list(data, at)
+    return FrozenMap(_clean(data))
+
+
+def link_target(resource: Resource) -> str | None:
+    """What a link resource links to (``/apis/a``), for matching links by target."""
+    key = LINK_TARGET_KEYS.get(resource.kind)
+    if key is None:
+        return None
+    value = resource.properties.get(key)
+    return service_relative(value) if isinstance(value, str) else None
+
+
+LINK_TARGET_KEYS: Mapping[Kind, str] = MappingProxyType(
+    {
+        Kind.PRODUCT_API_LINK: "apiId",
+        Kind.PRODUCT_GROUP_LINK: "groupId",
+        Kind.TAG_API_LINK: "apiId",
+        Kind.TAG_OPERATION_LINK: "operationId",
+        Kind.TAG_PRODUCT_LINK: "productId",
+    }
+)
+
+
+# -- generic steps ---------------------------------------------------------------------
+
+
+def _clean(value: Any) -> Any:
+    """Drop nulls and empty lists/objects (at any depth); make ARM ids service-relative."""
+    if isinstance(value, dict):
+        items = ((key, _clean(item)) for key, item in value.items())
+        return {key: item for key, item in items if not _is_absent(item)}
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, str):
+        return service_relative(value)
+    return value
+
+
+def _is_absent(value: Any) -> bool:
+    return value is None or (isinstance(value, dict | list) and not value)
+
+
+def _remove(data: dict[str, Any], at: str) -> None:
+    *parents, last = pointer.split(at)
+    node: Any = data
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(last, None)
+
+
+def _set_default(data: dict[str, Any], at: str, value: Any) -> None:
+    *parents, last = pointer.split(at)
+    node = data
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            return
+        node = child
+    node.setdefault(last, value)
+
+
+def _sort_list(data: dict[str, Any], at: str) -> None:
+    *parents, last = pointer.split(at)
+    node: Any = data
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and isinstance(node.get(last), list):
+        node[last] = sorted(node[last], key=_sort_key)
+
+
+def _sort_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+# -- kind-specific steps ---------------------------------------------------------------
+
+
+def _api(resource_id: str, data: dict[str, Any]) -> None:
+    _, separator, revision = resource_id.partition(";rev=")
+    if separator:
+        data.setdefault("apiRevision", revision)
+        data.setdefault("isCurrent", False)
+    else:
+        # The id without ";rev=" always names the current revision: the server decides.
+        data.pop("isCurrent", None)
+        data.setdefault("apiRevision", "1")
+    settings = data.get("authenticationSettings")
+    if isinstance(settings, dict):
+        _single_to_list(settings, "oAuth2", "oAuth2AuthenticationSettings")
+        _single_to_list(settings, "openid", "openidAuthenticationSettings")
+
+
+def _single_to_list(settings: dict[str, Any], single: str, many: str) -> None:
+    """The server mirrors the single (older) setting into the list; compare the list."""
+    value = settings.pop(single, None)
+    if value is not None and not settings.get(many):
+        settings[many] = [value]
+
+
+def _named_value(resource_id: str, data: dict[str, Any]) -> None:
+    if data.get("secret") is True:
+        data.pop("value", None)
+
+
+def _policy(resource_id: str, data: dict[str, Any]) -> None:
+    value = data.get("value")
+    if isinstance(value, str):
+        data["value"] = _canonical(value, fragment=False)
+
+
+def _fragment(resource_id: str, data: dict[str, Any]) -> None:
+    value = data.get("value")
+    if isinstance(value, str):
+        data["value"] = _canonical(value, fragment=True)
+
+
+@lru_cache(maxsize=4096)
+def _canonical(text: str, *, fragment: bool) -> str:
+    """The canonical policy text; text that does not parse is compared as it is.
+
+    A fragment read without its ``<fragment>`` root (some GET formats) gets it back.
+    """
+    result = _try_canonical(text)
+    if fragment and (result is None or not result.startswith("<fragment")):
+        result = _try_canonical(f"<fragment>{text}</fragment>") or result
+    return result if result is not None else text.replace("\r\n", "\n").strip()
+
+
+def _try_canonical(text: str) -> str | None:
+    try:
+        return canonical_policy(text)
+    except PolicySyntaxError:
+        return None
+
+
+_HOOKS: Mapping[Kind, Callable[[str, dict[str, Any]], None]] = MappingProxyType(
+    {
+        Kind.API: _api,
+        Kind.NAMED_VALUE: _named_value,
+        Kind.POLICY: _policy,
+        Kind.POLICY_FRAGMENT: _fragment,
+    }
+)
+
+
+def comparable(resource: Resource) -> dict[str, Any]:
+    """:func:`normalize` as plain JSON (dicts and lists), for diffing and hashing."""
+    result: dict[str, Any] = thaw(normalize(resource))
+    return result

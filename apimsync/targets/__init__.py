@@ -1,0 +1,1 @@
+"""Live instances: target selection and the adapters that read and write them."""
