@@ -1,0 +1,288 @@
+"""APIs and their revisions.
+
+Each revision is its own row, ``apis/{base};rev={n}``, grouped by ``apis/{base}``; one
+of them is current (``isCurrent``) and answers to the plain ``apis/{base}`` id. Creating
+``apis/{base};rev={n}`` for an existing API makes a new revision as a copy of
+``sourceApiId`` (default: the current revision), children included; a release, or a PUT
+or PATCH with ``isCurrent: true``, makes a revision current. Deleting ``apis/{base}``
+deletes the whole API; deleting the current revision alone is refused while others exist.
+
+Import (``format`` + ``value``): inline OpenAPI 3 / Swagger 2 JSON creates operations;
+documents behind a link (and other formats) cannot be fetched or read offline, so the
+API is created without operations.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from apimsync.emulator.core import ArmError, Ctx, Reply, validation_error
+from apimsync.emulator.handlers import (
+    body_properties,
+    check_if_match,
+    long_running,
+    merge,
+    page,
+    written,
+)
+from apimsync.emulator.kinds import KINDS
+from apimsync.emulator.odata import rules
+from apimsync.emulator.resources import make_current, public, require, resolve_ref
+from apimsync.emulator.store import Row
+
+API = KINDS["api"]
+API_DEFAULTS: dict[str, Any] = {
+    "subscriptionRequired": True,
+    "protocols": ["https"],
+    "subscriptionKeyParameterNames": {
+        "header": "Ocp-Apim-Subscription-Key",
+        "query": "subscription-key",
+    },
+    "authenticationSettings": {},
+}
+IMPORT_ONLY = ("format", "value", "wsdlSelector", "apiType", "translateRequiredQueryParameters")
+JSON_IMPORTS = ("openapi+json", "swagger-json")
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _revision_target(ctx: Ctx, given: dict[str, Any]) -> tuple[str, str]:
+    ref = ctx.api(ctx.params["apiId"])
+    rev = ref.rev if ref.explicit else ref.current or str(given.get("apiRevision") or "1")
+    if not rev.isdigit():
+        raise validation_error("'apiRevision' must be a number.", target="apiRevision")
+    return ref.base, rev
+
+
+def _source_row(ctx: Ctx, given: dict[str, Any], base: str) -> Row | None:
+    source_id = given.pop("sourceApiId", None)
+    if source_id:
+        return resolve_ref(ctx, source_id, "apis", "sourceApiId")
+    ref = ctx.api(base)
+    return ctx.store.get(ctx.service, f"apis/{ref.base};rev={ref.current}") if ref.exists else None
+
+
+def _new_props(
+    ctx: Ctx, given: dict[str, Any], base: str, rev: str
+) -> tuple[dict[str, Any], Row | None]:
+    exists = ctx.api(base).exists
+    source = _source_row(ctx, given, base)
+    props = public(source.props) if source else dict(API_DEFAULTS)
+    props.update(given)
+    props["apiRevision"] = rev
+    props["isCurrent"] = not exists
+    props.setdefault("displayName", base)
+    return props, source
+
+
+def _check_unique_path(ctx: Ctx, row: Row) -> None:
+    path = str(row.props.get("path", "")).strip("/").lower()
+    version = str(row.props.get("apiVersion") or "").lower()
+    for other in ctx.store.of_kind(ctx.service, "api"):
+        if other.grp == row.grp.lower():
+            continue
+        same_path = str(other.props.get("path", "")).strip("/").lower() == path
+        if same_path and str(other.props.get("apiVersion") or "").lower() == version:
+            raise validation_error(f"Api with specified path '{path}' already exists", "path")
+
+
+def _validate(ctx: Ctx, row: Row) -> None:
+    props = row.props
+    require(props, ("displayName",))
+    if not isinstance(props.get("path"), str):
+        raise validation_error("'path' is required.", target="path")
+    protocols = props.get("protocols") or []
+    if not isinstance(protocols, list) or any(
+        p not in ("http", "https", "ws", "wss") for p in protocols
+    ):
+        raise validation_error("'protocols' may hold http, https, ws and wss.", "protocols")
+    if props.get("apiVersionSetId"):
+        resolve_ref(ctx, props["apiVersionSetId"], "apiVersionSets", "apiVersionSetId")
+    _check_unique_path(ctx, row)
+
+
+def _copy_children(ctx: Ctx, source: Row, target: Row) -> None:
+    for child in ctx.store.subtree(ctx.service, source.key):
+        if child.key == source.key:
+            continue
+        path = target.path + child.path[len(source.path) :]
+        ctx.store.put(ctx.service, Row(child.kind, path, child.props, ref=child.ref))
+
+
+def _take_import(props: dict[str, Any]) -> tuple[str | None, Any]:
+    fmt, value = props.get("format"), props.get("value")
+    api_type = props.get("apiType")
+    for key in IMPORT_ONLY:
+        props.pop(key, None)
+    if api_type:
+        props["type"] = api_type
+    return (fmt if isinstance(fmt, str) else None), value
+
+
+def put_api(ctx: Ctx) -> Reply:
+    with ctx.store.transaction():
+        given = body_properties(ctx, API)
+        base, rev = _revision_target(ctx, given)
+        path = f"apis/{base};rev={rev}"
+        old = ctx.store.get(ctx.service, path)
+        check_if_match(ctx, old, required=False)
+        fmt, document = _take_import(given)
+        make_it_current = given.pop("isCurrent", None) is True
+        source: Row | None = None
+        if old is None:
+            props, source = _new_props(ctx, given, base, rev)
+        else:
+            props = {k: v for k, v in {**old.props, **given}.items() if v is not None}
+            props["apiRevision"], props["isCurrent"] = rev, old.props.get("isCurrent", False)
+        row = Row("api", old.path if old else path, props, grp=f"apis/{base}")
+        _import_document(ctx, row, fmt, document)
+        _validate(ctx, row)
+        ctx.store.put(ctx.service, row)
+        if source is not None and old is None:
+            _copy_children(ctx, source, row)
+        _create_imported_operations(ctx, row)
+        if make_it_current:
+            make_current(ctx, row)
+        ctx.forget_apis()
+    return written(ctx, API, row, 200 if old else 201, "put")
+
+
+def patch_api(ctx: Ctx) -> Reply:
+    with ctx.store.transaction():
+        ref = ctx.api(ctx.params["apiId"])
+        old = ctx.store.get(ctx.service, ref.rev_path) if ref.exists else None
+        if old is None:
+            raise ArmError(404, "ResourceNotFound", "API not found.")
+        check_if_match(ctx, old, required=True)
+        given = body_properties(ctx, API)
+        make_it_current = given.pop("isCurrent", None) is True
+        for key in (*IMPORT_ONLY, "apiRevision", "sourceApiId"):
+            given.pop(key, None)
+        row = Row("api", old.path, merge(old.props, given), grp=old.grp)
+        _validate(ctx, row)
+        ctx.store.put(ctx.service, row)
+        if make_it_current:
+            make_current(ctx, row)
+        ctx.forget_apis()
+    return written(ctx, API, row, 200, "patch")
+
+
+def delete_api(ctx: Ctx) -> Reply:
+    with ctx.store.transaction():
+        ref = ctx.api(ctx.params["apiId"])
+        target = ctx.store.get(ctx.service, ref.rev_path) if ref.exists else None
+        if target is None:
+            return Reply(204)
+        check_if_match(ctx, target, required=True)
+        revisions = ctx.store.group(ctx.service, ref.base_path)
+        if ref.explicit and len(revisions) > 1:
+            if target.props.get("isCurrent"):
+                raise validation_error("The current revision of an API cannot be deleted.")
+            ctx.store.delete_tree(ctx.service, target.key)
+        else:
+            for revision in revisions:
+                ctx.store.delete_tree(ctx.service, revision.key)
+            ctx.store.delete_tree(ctx.service, ref.base_path)
+        ctx.forget_apis()
+    return long_running(ctx, Reply(202), 204)
+
+
+def list_revisions(ctx: Ctx) -> Reply:
+    ref = ctx.api(ctx.params["apiId"])
+    if not ref.exists:
+        raise ArmError(404, "ResourceNotFound", "API not found.")
+    rows = sorted(ctx.store.group(ctx.service, ref.base_path), key=_revision_number)
+    items = [_revision_contract(ctx, ref.base, row) for row in rows]
+    return page(ctx, items, rules("apiRevision"), record=lambda item: item)
+
+
+def _revision_number(row: Row) -> int:
+    return int(str(row.props.get("apiRevision", "0")))
+
+
+def _revision_contract(ctx: Ctx, base: str, row: Row) -> dict[str, Any]:
+    rev = str(row.props.get("apiRevision"))
+    item = {
+        "apiId": ctx.arm_id(f"apis/{base};rev={rev}"),
+        "apiRevision": rev,
+        "createdDateTime": row.created,
+        "updatedDateTime": row.updated,
+        "description": row.props.get("apiRevisionDescription"),
+        "privateUrl": f"/{str(row.props.get('path', '')).strip('/')};rev={rev}",
+        "isOnline": True,
+        "isCurrent": bool(row.props.get("isCurrent")),
+    }
+    return {k: v for k, v in item.items() if v is not None}
+
+
+# -- import ----------------------------------------------------------------------------
+
+
+def _import_document(ctx: Ctx, row: Row, fmt: str | None, document: Any) -> None:
+    row.extra["operations"] = []
+    if fmt not in JSON_IMPORTS or document is None:
+        return
+    try:
+        spec = json.loads(document) if isinstance(document, str) else document
+    except json.JSONDecodeError as exc:
+        raise validation_error(f"The {fmt} document is not valid JSON.", target="value") from exc
+    if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
+        raise validation_error(f"The {fmt} document has no 'paths'.", target="value")
+    found = spec.get("info")
+    info: dict[str, Any] = found if isinstance(found, dict) else {}
+    row.props.setdefault("description", info.get("description"))
+    if info.get("title") and row.props.get("displayName") == row.name.split(";")[0]:
+        row.props["displayName"] = info["title"]
+    if "serviceUrl" not in row.props:
+        url = _server_url(spec)
+        if url:
+            row.props["serviceUrl"] = url
+    row.props = {k: v for k, v in row.props.items() if v is not None}
+    row.extra["operations"] = list(_operations_of(spec))
+
+
+def _server_url(spec: dict[str, Any]) -> str | None:
+    servers = spec.get("servers")
+    if isinstance(servers, list) and servers and isinstance(servers[0], dict):
+        url = servers[0].get("url")
+        return url if isinstance(url, str) else None
+    host = spec.get("host")
+    if isinstance(host, str):
+        scheme = (spec.get("schemes") or ["https"])[0]
+        return f"{scheme}://{host}{spec.get('basePath', '')}"
+    return None
+
+
+def _operations_of(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = []
+    for url, methods in spec["paths"].items():
+        if not isinstance(methods, dict):
+            continue
+        for method, op in methods.items():
+            if method.lower() not in HTTP_METHODS or not isinstance(op, dict):
+                continue
+            name = op.get("operationId") or f"{method}-{url}"
+            op_id = re.sub(r"[^A-Za-z0-9-]+", "-", str(name)).strip("-")[:80] or method
+            params = re.findall(r"\{([^{}]+)\}", url)
+            props = {
+                "displayName": op.get("summary") or str(name),
+                "method": method.upper(),
+                "urlTemplate": url,
+                "templateParameters": [
+                    {"name": p, "type": "string", "required": True} for p in params
+                ],
+                "description": op.get("description"),
+                "responses": [
+                    {"statusCode": int(code), "description": (r or {}).get("description", "")}
+                    for code, r in (op.get("responses") or {}).items()
+                    if str(code).isdigit()
+                ],
+            }
+            out.append((op_id, {k: v for k, v in props.items() if v is not None}))
+    return out
+
+
+def _create_imported_operations(ctx: Ctx, api: Row) -> None:
+    for op_id, props in api.extra.get("operations", []):
+        ctx.store.put(ctx.service, Row("operation", f"{api.path}/operations/{op_id}", props))

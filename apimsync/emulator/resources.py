@@ -1,0 +1,605 @@
+"""Per-kind behaviour: validation, defaults, response shaping, delete guards, seeding.
+
+The kinds themselves are data (:mod:`apimsync.emulator.kinds`); what data cannot express
+sits in small hooks registered per kind in :data:`PREPARE` (validate and transform what
+a PUT/PATCH stores), :data:`SHAPE` (fill server-computed fields, hide secrets) and
+:data:`GUARD` (refuse or extend a delete). Properties whose name starts with ``_`` are
+private: stored, never shown.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from apimsync.emulator import policydocs
+from apimsync.emulator.core import Ctx, not_found, validation_error
+from apimsync.emulator.kinds import KINDS, Kind
+from apimsync.emulator.store import Row
+from apimsync.emulator.tokens import new_key
+
+BUILTIN_GROUPS = {
+    "administrators": (
+        "Administrators",
+        "Administrators is a built-in group containing the admin email account provided at "
+        "the time of service creation. Its membership is managed by the system.",
+    ),
+    "developers": (
+        "Developers",
+        "Developers is a built-in group. Its membership is managed by the system. "
+        "Signed-in users fall into this group.",
+    ),
+    "guests": (
+        "Guests",
+        "Guests is a built-in group. Its membership is managed by the system. "
+        "Unauthenticated users visiting the developer portal fall into this group.",
+    ),
+}
+DEFAULT_GLOBAL_POLICY = (
+    "<!--\r\n    IMPORTANT:\r\n    - Policy elements can appear only within the <inbound>, "
+    "<outbound>, <backend> section elements.\r\n    - To apply a policy to the incoming request "
+    "(before it is forwarded to the backend service), place a corresponding policy element "
+    "within the <inbound> section element.\r\n    - To apply a policy to the outgoing response "
+    "(before it is sent back to the caller), place a corresponding policy element within the "
+    "<outbound> section element.\r\n    - Policies are applied in the order of their "
+    "appearance, from the top down.\r\n-->\r\n<policies>\r\n  <inbound />\r\n  <backend>\r\n"
+    "    <forward-request />\r\n  </backend>\r\n  <outbound />\r\n  <on-error />\r\n</policies>"
+)
+MAX_GIT_TOKEN_DAYS = 30
+
+Prepare = Callable[[Ctx, Kind, Row, "Row | None"], None]
+Shape = Callable[[Ctx, Row, dict[str, Any]], None]
+Guard = Callable[[Ctx, Row], None]
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def public(props: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``props`` without private (``_``) keys."""
+    return {k: copy.deepcopy(v) for k, v in props.items() if not k.startswith("_")}
+
+
+def require(props: Mapping[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        if props.get(name) in (None, ""):
+            raise validation_error(f"'{name}' is required.", target=name)
+
+
+def _one_of(props: Mapping[str, Any], name: str, allowed: tuple[str, ...]) -> None:
+    value = props.get(name)
+    if value is not None and value not in allowed:
+        raise validation_error(
+            f"'{name}' must be one of {', '.join(allowed)}, not '{value}'.", target=name
+        )
+
+
+def resolve_ref(ctx: Ctx, value: Any, collection: str, target: str) -> Row:
+    """The stored resource an id in a body names (``/x/y`` or a full ARM id); 400 if none."""
+    path = ctx.relative_ref(value) if isinstance(value, str) else None
+    parts = path.split("/") if path else []
+    if len(parts) < 2 or parts[0].lower() != collection.lower():
+        raise validation_error(f"'{target}' must be the id of a {collection} entity.", target)
+    if collection == "apis" and len(parts) == 2:
+        ref = ctx.api(parts[1])
+        row = ctx.store.get(ctx.service, ref.rev_path) if ref.exists else None
+    elif collection == "apis":
+        ref = ctx.api(parts[1])
+        parts[1] = f"{ref.base};rev={ref.rev}"
+        row = ctx.store.get(ctx.service, "/".join(parts)) if ref.exists else None
+    else:
+        row = ctx.store.get(ctx.service, path or "")
+    if row is None:
+        raise validation_error(f"'{value}' referenced by '{target}' was not found.", target)
+    return row
+
+
+def api_base_path(row: Row) -> str:
+    """``apis/echo`` for the revision row ``apis/echo;rev=2``."""
+    return row.path.split(";rev=")[0]
+
+
+def _named_value_names(ctx: Ctx) -> set[str]:
+    rows = ctx.store.of_kind(ctx.service, "namedValue")
+    return {str(r.props.get("displayName", "")).lower() for r in rows}
+
+
+def _check_policy_references(ctx: Ctx, text: str, root: Any) -> None:
+    refs = policydocs.references(text, root)
+    missing = sorted(n for n in refs.named_values if n.lower() not in _named_value_names(ctx))
+    if missing:
+        raise validation_error(f"Cannot find a property '{missing[0]}'.", target="value")
+    collections = {"fragment": "policyFragments", "backend": "backends", "logger": "loggers"}
+    for kind, names in refs.by_kind.items():
+        for name in sorted(names):
+            if ctx.store.get(ctx.service, f"{collections[kind]}/{name}") is None:
+                raise validation_error(f"The {kind} '{name}' was not found.", target="value")
+
+
+def _policy_format(props: dict[str, Any]) -> None:
+    fmt = props.get("format") or "xml"
+    if fmt in policydocs.LINK_FORMATS:
+        raise validation_error(
+            "The emulator cannot fetch policy documents from a link; send the document inline.",
+            target="format",
+        )
+    if fmt not in policydocs.INLINE_FORMATS:
+        raise validation_error(f"'{fmt}' is not a policy format.", target="format")
+    props["format"] = fmt
+
+
+def _validate_document(ctx: Ctx, props: dict[str, Any], root_names: tuple[str, ...]) -> None:
+    _policy_format(props)
+    text = props.get("value")
+    if not isinstance(text, str):
+        raise validation_error("'value' must be a string.", target="value")
+    last: policydocs.PolicyDocumentError | None = None
+    for root_name in root_names:
+        try:
+            root = policydocs.validate(text, props["format"], root_name)
+        except policydocs.PolicyDocumentError as exc:
+            last = exc
+            continue
+        _check_policy_references(ctx, text, root)
+        return
+    raise validation_error(str(last), target="value")
+
+
+# -- prepare hooks (validate and complete what a write stores) -------------------------
+
+
+def prepare_policy(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    _validate_document(ctx, row.props, ("policies",))
+
+
+def prepare_resolver_policy(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    roots = ("http-data-source", "sql-data-source", "cosmosdb-data-source", "policies")
+    _validate_document(ctx, row.props, roots)
+
+
+def prepare_fragment(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    _validate_document(ctx, row.props, ("fragment",))
+
+
+def prepare_operation(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    props = row.props
+    template = str(props.get("urlTemplate", ""))
+    declared = {
+        str(p.get("name", "")).lower()
+        for p in props.get("templateParameters") or []
+        if isinstance(p, dict)
+    }
+    used = re.findall(r"\{\*?([^{}]+)\}", template)
+    if any(name.lower() not in declared for name in used):
+        raise validation_error(
+            "All template parameters used in the UriTemplate must be defined in the Operation",
+            target="templateParameters",
+        )
+    if not template.startswith("/"):
+        props["urlTemplate"] = "/" + template
+
+
+def prepare_named_value(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    props = row.props
+    name = str(props.get("displayName", ""))
+    if not re.fullmatch(r"[A-Za-z0-9\-._]{1,256}", name):
+        raise validation_error(
+            "'displayName' may contain only letters, digits, '-', '.' and '_'.",
+            target="displayName",
+        )
+    key_vault = props.get("keyVault")
+    if isinstance(key_vault, dict) and key_vault.get("secretIdentifier"):
+        props["secret"] = True
+        props.pop("value", None)
+        key_vault["lastStatus"] = {"code": "Success", "timeStampUtc": _now_iso()}
+        return
+    props.pop("keyVault", None)
+    value = props.get("value")
+    if not isinstance(value, str) or value == "":
+        raise validation_error("'value' is required.", target="value")
+    if len(value) > 4096:
+        raise validation_error("'value' may be at most 4096 characters long.", target="value")
+
+
+def prepare_logger(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    props = row.props
+    _one_of(props, "loggerType", ("azureEventHub", "applicationInsights", "azureMonitor"))
+    credentials = props.get("credentials")
+    if not isinstance(credentials, dict):
+        return
+    for key in ("instrumentationKey", "connectionString"):
+        value = credentials.get(key)
+        if isinstance(value, str) and value and not re.fullmatch(r"\{\{[^{}]+\}\}", value):
+            credentials[key] = "{{" + _store_logger_secret(ctx, value) + "}}"
+
+
+def _store_logger_secret(ctx: Ctx, value: str) -> str:
+    name = f"Logger-Credentials--{secrets.token_hex(12)}"
+    props = {"displayName": name, "value": value, "secret": True, "tags": []}
+    ctx.store.put(ctx.service, Row("namedValue", f"namedValues/{name}", props))
+    return name
+
+
+def prepare_diagnostic(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    resolve_ref(ctx, row.props.get("loggerId"), "loggers", "loggerId")
+
+
+def prepare_backend(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    props = row.props
+    _one_of(props, "type", ("Single", "Pool"))
+    if props.get("type") != "Pool":
+        require(props, ("url", "protocol"))
+        _one_of(props, "protocol", ("http", "soap"))
+        return
+    pool = props.get("pool")
+    services = pool.get("services") if isinstance(pool, dict) else None
+    if not isinstance(services, list) or not services:
+        raise validation_error("A pool backend needs 'pool.services'.", target="pool")
+    for entry in services:
+        member = resolve_ref(ctx, (entry or {}).get("id"), "backends", "pool.services.id")
+        if member.props.get("type") == "Pool":
+            raise validation_error("A pool cannot contain another pool.", target="pool")
+
+
+def prepare_version_set(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    props = row.props
+    _one_of(props, "versioningScheme", ("Segment", "Query", "Header"))
+    needs = {"Query": "versionQueryName", "Header": "versionHeaderName"}
+    needed = needs.get(str(props.get("versioningScheme")))
+    if needed:
+        require(props, (needed,))
+
+
+def prepare_product(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    _one_of(row.props, "state", ("notPublished", "published"))
+
+
+def prepare_group(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    if old is not None and old.props.get("builtIn"):
+        raise validation_error("A built-in group cannot be changed.")
+    _one_of(row.props, "type", ("custom", "external"))
+    row.props["builtIn"] = False
+    if row.props.get("type") == "external":
+        require(row.props, ("externalId",))
+
+
+def _link(target_kind: str, field_name: str, collection: str) -> Prepare:
+    def prepare(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+        target = resolve_ref(ctx, row.props.get(field_name), collection, field_name)
+        path = api_base_path(target) if target.kind == "api" else target.path
+        row.ref = path
+        row.props[field_name] = ctx.display_id(path)
+
+    return prepare
+
+
+def prepare_release(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    base = ctx.api(ctx.params["apiId"])
+    given = row.props.get("apiId")
+    target = (
+        resolve_ref(ctx, given, "apis", "apiId")
+        if given
+        else ctx.store.get(ctx.service, base.rev_path)
+    )
+    if target is None or api_base_path(target).lower() != base.base_path.lower():
+        raise validation_error("'apiId' must name a revision of this API.", target="apiId")
+    make_current(ctx, target)
+    row.props["apiId"] = ctx.display_id(api_base_path(target))
+
+
+def make_current(ctx: Ctx, target: Row) -> None:
+    """Make one revision of an API its current revision."""
+    if target.props.get("isCurrent"):
+        return
+    for revision in ctx.store.group(ctx.service, api_base_path(target)):
+        if revision.props.get("isCurrent") or revision.key == target.key:
+            revision.props["isCurrent"] = revision.key == target.key
+            ctx.store.put(ctx.service, revision)
+    ctx.forget_apis()
+
+
+def prepare_tag_description(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    tag = ctx.store.get(ctx.service, f"tags/{row.name}")
+    if tag is None:
+        raise not_found("Tag")
+    row.ref = tag.path
+
+
+def prepare_schema(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    if not isinstance(row.props.get("document"), dict):
+        raise validation_error("'document' must be an object.", target="document")
+
+
+def prepare_global_schema(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    _one_of(row.props, "schemaType", ("xml", "json"))
+    if row.props.get("value") is None and row.props.get("document") is None:
+        raise validation_error("A schema needs 'value' or 'document'.", target="value")
+
+
+def prepare_user(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    props = row.props
+    for secret_field in ("password", "confirmation", "appType"):
+        props.pop(secret_field, None)
+    if old is None:
+        require(props, ("email", "firstName", "lastName"))
+    _one_of(props, "state", ("active", "blocked", "pending", "deleted"))
+    props.setdefault("identities", [{"provider": "Basic", "id": props.get("email")}])
+
+
+def _scope_exists(ctx: Ctx, path: str) -> bool:
+    parts = path.split("/")
+    if path.lower() == "apis":
+        return True
+    if len(parts) == 2 and parts[0].lower() == "apis":
+        return ctx.api(parts[1]).exists
+    return bool(path) and ctx.store.get(ctx.service, path) is not None
+
+
+def prepare_subscription(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    props = row.props
+    scope = str(props.get("scope", ""))
+    path = ctx.relative_ref(scope) or ""
+    if not _scope_exists(ctx, path):
+        raise validation_error(f"The scope '{scope}' was not found.", target="scope")
+    row.ref = path if path.lower() != "apis" else ""
+    if props.get("ownerId"):
+        resolve_ref(ctx, props["ownerId"], "users", "ownerId")
+    props.setdefault("state", "submitted" if old is None else "active")
+    _one_of(
+        props, "state", ("suspended", "active", "expired", "submitted", "rejected", "cancelled")
+    )
+    previous = old.props if old else {}
+    props["_primaryKey"] = props.pop("primaryKey", None) or previous.get("_primaryKey") or new_key()
+    secondary = props.pop("secondaryKey", None)
+    props["_secondaryKey"] = secondary or previous.get("_secondaryKey") or new_key()
+
+
+def prepare_issue(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    _one_of(row.props, "state", ("proposed", "open", "removed", "resolved", "closed"))
+    row.props.setdefault("apiId", ctx.display_id(ctx.api(ctx.params["apiId"]).base_path))
+
+
+def prepare_tenant_access(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    previous = old.props if old else {}
+    for key in ("_primaryKey", "_secondaryKey"):
+        row.props[key] = previous.get(key) or new_key()
+    row.props.pop("primaryKey", None)
+    row.props.pop("secondaryKey", None)
+    row.props.setdefault("enabled", previous.get("enabled", True))
+
+
+PREPARE: dict[str, Prepare] = {
+    "policy": prepare_policy,
+    "apiPolicy": prepare_policy,
+    "operationPolicy": prepare_policy,
+    "productPolicy": prepare_policy,
+    "resolverPolicy": prepare_resolver_policy,
+    "policyFragment": prepare_fragment,
+    "operation": prepare_operation,
+    "namedValue": prepare_named_value,
+    "logger": prepare_logger,
+    "diagnostic": prepare_diagnostic,
+    "apiDiagnostic": prepare_diagnostic,
+    "backend": prepare_backend,
+    "versionSet": prepare_version_set,
+    "product": prepare_product,
+    "group": prepare_group,
+    "productApiLink": _link("api", "apiId", "apis"),
+    "productGroupLink": _link("group", "groupId", "groups"),
+    "tagApiLink": _link("api", "apiId", "apis"),
+    "tagOperationLink": _link("operation", "operationId", "apis"),
+    "tagProductLink": _link("product", "productId", "products"),
+    "release": prepare_release,
+    "tagDescription": prepare_tag_description,
+    "apiSchema": prepare_schema,
+    "globalSchema": prepare_global_schema,
+    "user": prepare_user,
+    "subscription": prepare_subscription,
+    "issue": prepare_issue,
+    "tenantAccess": prepare_tenant_access,
+}
+
+
+# -- shape hooks (what a reader sees) --------------------------------------------------
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def wanted_policy_format(ctx: Ctx) -> str:
+    fmt = ctx.query.get("format", "xml")
+    if fmt not in policydocs.INLINE_FORMATS:
+        raise validation_error(f"'{fmt}' is not a format policies can be read in.", "format")
+    return fmt
+
+
+def shape_policy(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    wanted = wanted_policy_format(ctx)
+    props["value"] = policydocs.render(row.props["value"], row.props.get("format", "xml"), wanted)
+    if wanted == "xml":
+        props.pop("format", None)
+    else:
+        props["format"] = wanted
+
+
+def shape_fragment(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    wanted = wanted_policy_format(ctx)
+    props["value"] = policydocs.render(row.props["value"], row.props.get("format", "xml"), wanted)
+    props["format"] = wanted
+    props["provisioningState"] = "Succeeded"
+
+
+def shape_api(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    props["isCurrent"] = bool(row.props.get("isCurrent"))
+    props["isOnline"] = True
+    props["provisioningState"] = "Succeeded"
+    if ctx.query.get("expandApiVersionSet", "").lower() == "true":
+        _expand_version_set(ctx, props)
+
+
+def _expand_version_set(ctx: Ctx, props: dict[str, Any]) -> None:
+    path = ctx.relative_ref(str(props.get("apiVersionSetId") or ""))
+    version_set = ctx.store.get(ctx.service, path) if path else None
+    if version_set is None:
+        return
+    details = {
+        k: version_set.props[k]
+        for k in ("description", "versioningScheme", "versionQueryName", "versionHeaderName")
+        if k in version_set.props
+    }
+    props["apiVersionSet"] = {
+        "id": ctx.arm_id(version_set.path),
+        "name": version_set.props.get("displayName"),
+        **details,
+    }
+
+
+def shape_release(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    props["createdDateTime"] = row.created
+    props["updatedDateTime"] = row.updated
+
+
+def shape_named_value(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    if props.get("secret") or props.get("keyVault"):
+        props.pop("value", None)
+    props["provisioningState"] = "Succeeded"
+
+
+def shape_provisioned(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    props["provisioningState"] = "Succeeded"
+
+
+def shape_tag_description(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    tag = ctx.store.get(ctx.service, row.ref)
+    props["tagId"] = ctx.arm_id(row.ref)
+    props["displayName"] = tag.props.get("displayName") if tag else row.name
+
+
+def shape_user(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    props["registrationDate"] = row.created
+    props["groups"] = [public(g.props) for g in groups_of_user(ctx, row)]
+
+
+def groups_of_user(ctx: Ctx, user: Row) -> list[Row]:
+    memberships = ctx.store.referencing(ctx.service, user.key, "groupUser")
+    groups = [ctx.store.get(ctx.service, m.parent_key) for m in memberships]
+    return [g for g in groups if g is not None]
+
+
+def shape_subscription(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    props["createdDate"] = row.created
+
+
+def shape_dated(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    props.setdefault("createdDate", row.created)
+
+
+def shape_tenant_access(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    props["principalId"] = "git" if row.name.lower() == "gitaccess" else "integration"
+    props["id"] = row.name
+
+
+SHAPE: dict[str, Shape] = {
+    "policy": shape_policy,
+    "apiPolicy": shape_policy,
+    "operationPolicy": shape_policy,
+    "productPolicy": shape_policy,
+    "resolverPolicy": shape_policy,
+    "policyFragment": shape_fragment,
+    "api": shape_api,
+    "release": shape_release,
+    "namedValue": shape_named_value,
+    "apiSchema": shape_provisioned,
+    "globalSchema": shape_provisioned,
+    "tagDescription": shape_tag_description,
+    "user": shape_user,
+    "subscription": shape_subscription,
+    "issue": shape_dated,
+    "issueComment": shape_dated,
+    "tenantAccess": shape_tenant_access,
+}
+
+
+# -- delete guards ---------------------------------------------------------------------
+
+
+def guard_group(ctx: Ctx, row: Row) -> None:
+    if row.props.get("builtIn"):
+        raise validation_error("A built-in group cannot be deleted.")
+
+
+def guard_user(ctx: Ctx, row: Row) -> None:
+    if row.name == "1":
+        raise validation_error("The administrator account cannot be deleted.")
+    for subscription in ctx.store.of_kind(ctx.service, "subscription"):
+        owner = ctx.relative_ref(str(subscription.props.get("ownerId") or ""))
+        if owner and owner.lower() == row.key:
+            ctx.store.delete_tree(ctx.service, subscription.key)
+
+
+GUARD: dict[str, Guard] = {"group": guard_group, "user": guard_user}
+
+
+def shape(ctx: Ctx, kind: Kind, row: Row) -> dict[str, Any]:
+    """The resource as the API returns it."""
+    props = public(row.props)
+    hook = SHAPE.get(kind.name)
+    if hook is not None:
+        hook(ctx, row, props)
+    shown = ctx.display_path(row.path)
+    return {
+        "id": ctx.arm_id(shown),
+        "type": kind.arm_type,
+        "name": shown.rsplit("/", 1)[-1],
+        "properties": props,
+    }
+
+
+def git_token_expiry(value: Any) -> dt.datetime:
+    """The expiry a token request asks for; 400 unless a UTC time at most 30 days ahead."""
+    if not isinstance(value, str):
+        raise validation_error("'expiry' is required.", target="expiry")
+    text = value.strip().replace("Z", "+00:00")
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        expiry = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise validation_error(f"'{value}' is not a date and time.", target="expiry") from exc
+    if expiry.tzinfo is None:
+        expiry = expiry.replace(tzinfo=dt.UTC)
+    limit = dt.datetime.now(dt.UTC) + dt.timedelta(days=MAX_GIT_TOKEN_DAYS, minutes=5)
+    if expiry > limit:
+        raise validation_error(
+            f"'expiry' may be at most {MAX_GIT_TOKEN_DAYS} days ahead.", target="expiry"
+        )
+    return expiry
+
+
+def seed_service(ctx: Ctx) -> None:
+    """Create what every new instance has: built-in groups, the admin, keys, global policy."""
+    store, service = ctx.store, ctx.service
+    if store.get(service, "tenant/access") is not None:
+        return
+    for name in ("access", "gitAccess"):
+        row = Row("tenantAccess", f"tenant/{name}", {"enabled": True})
+        prepare_tenant_access(ctx, KINDS["tenantAccess"], row, None)
+        store.put(service, row)
+    for group_id, (display, description) in BUILTIN_GROUPS.items():
+        props = {"displayName": display, "description": description, "builtIn": True}
+        store.put(service, Row("group", f"groups/{group_id}", {**props, "type": "system"}))
+    admin = {
+        "firstName": "Administrator",
+        "lastName": "",
+        "email": "admin@example.com",
+        "state": "active",
+        "identities": [{"provider": "Azure", "id": "admin@example.com"}],
+    }
+    store.put(service, Row("user", "users/1", admin))
+    store.put(service, Row("groupUser", "groups/administrators/users/1", {}, ref="users/1"))
+    policy = {"value": DEFAULT_GLOBAL_POLICY, "format": "xml"}
+    store.put(service, Row("policy", "policies/policy", policy))

@@ -1,0 +1,242 @@
+"""Fixtures: one emulator for the session, the real SDK client and a raw HTTPS client.
+
+Every response either client receives is checked against the spec (``swagger.py``) as it
+arrives; a test that provoked a non-conforming response fails afterwards
+(``conformance_guard``).
+
+Azure AD sign-in cannot run here (no network, no tenant), so :class:`StaticTokenCredential`
+hands the SDK the emulator's bearer token. It is the only stand-in in these tests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+import sys
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlencode, urlsplit
+
+import pytest
+from azure.core.credentials import AccessToken
+from azure.mgmt.apimanagement import ApiManagementClient
+
+from apimsync.emulator import Connection, EmulatorProcess
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from swagger import Operation, Spec
+
+API_VERSION = "2024-05-01"
+SERVICES = ("apim-emulator", "apim-second")
+
+
+class StaticTokenCredential:
+    """Returns the emulator's token (stands in for Azure AD; see the module docstring)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+
+@dataclass
+class Recorder:
+    """Checks responses against the spec; remembers which operations and statuses it saw."""
+
+    spec: Spec
+    problems: list[str] = field(default_factory=list)
+    covered: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    unmatched: set[str] = field(default_factory=set)
+
+    def check(self, method: str, url: str, status: int, raw: bytes) -> None:
+        split = urlsplit(url)
+        path = split.path
+        if "asyncId=" in split.query:
+            return  # the final GET of a long-running operation, not the resource's GET
+        marker = "/providers/Microsoft.ApiManagement/service/"
+        if marker not in path:
+            return
+        rest = path.split(marker, 1)[1]
+        relative = rest[len(rest.split("/", 1)[0]) :]
+        op = self.spec.find(method, unquote(relative))
+        if op is None:
+            self.unmatched.add(f"{method} {relative}")
+            return
+        try:
+            body = json.loads(raw) if raw else None
+        except json.JSONDecodeError:
+            self.problems.append(f"{op.operation_id} {status}: body is not JSON")
+            return
+        if status == 500 and b"Internal error." in raw:
+            self.problems.append(f"{method} {relative}: the emulator failed (see its log)")
+        if method == "HEAD":
+            body = None  # a HEAD answer has no body, whatever the schema for GET
+            found = [] if op.declares(status) else [f"{op.operation_id}: {status} undeclared"]
+        else:
+            found = self.spec.validate(op, status, body)
+        self.problems.extend(f"{method} {relative}: {p}" for p in found)
+        if not found:
+            self.covered[op.operation_id].add(status)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    raw: bytes
+
+    @property
+    def body(self) -> Any:
+        return json.loads(self.raw) if self.raw else None
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class RawClient:
+    """Plain HTTPS calls to the emulator (for what the SDK hides: status codes, headers)."""
+
+    def __init__(self, conn: Connection, recorder: Recorder | None) -> None:
+        self.conn = conn
+        self.recorder = recorder
+        self.context = ssl.create_default_context(cafile=conn.ca_bundle)
+        split = urlsplit(conn.endpoint)
+        self.host, self.port = split.hostname or "", split.port or 443
+
+    def service_path(self, relative: str = "", service: str | None = None) -> str:
+        base = (
+            f"/subscriptions/{self.conn.subscription_id}/resourceGroups/"
+            f"{self.conn.resource_group}/providers/Microsoft.ApiManagement/service/"
+            f"{service or self.conn.service}"
+        )
+        return base + ("/" + relative if relative else "")
+
+    def call(
+        self,
+        method: str,
+        relative: str,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        auth: bool = True,
+        service: str | None = None,
+        api_version: str | None = API_VERSION,
+        absolute: str | None = None,
+    ) -> Response:
+        if absolute is not None:
+            split = urlsplit(absolute)
+            target = split.path + ("?" + split.query if split.query else "")
+        else:
+            params = dict(query or {})
+            if api_version is not None:
+                params = {"api-version": api_version, **params}
+            target = self.service_path(relative, service) + (
+                "?" + urlencode(params) if params else ""
+            )
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if auth:
+            sent.setdefault("Authorization", f"Bearer {self.conn.token}")
+        payload = None if body is None else json.dumps(body).encode("utf-8")
+        connection = http.client.HTTPSConnection(
+            self.host, self.port, context=self.context, timeout=30
+        )
+        try:
+            connection.request(method, target, body=payload, headers=sent)
+            answer = connection.getresponse()
+            raw = answer.read()
+            result = Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, raw)
+        finally:
+            connection.close()
+        if self.recorder is not None:
+            self.recorder.check(method, target, result.status, raw)
+        return result
+
+
+@pytest.fixture(scope="session")
+def spec() -> Spec:
+    return Spec()
+
+
+@pytest.fixture(scope="session")
+def recorder(spec: Spec) -> Recorder:
+    return Recorder(spec)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    with EmulatorProcess(tmp_path_factory.mktemp("emulator"), services=SERVICES) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def conn(emulator: EmulatorProcess) -> Connection:
+    return emulator.connection
+
+
+def make_client(conn: Connection, recorder: Recorder | None, **kwargs: Any) -> ApiManagementClient:
+    def hook(response: Any) -> None:
+        if recorder is None:
+            return
+        http_response = response.http_response
+        request = http_response.request
+        recorder.check(request.method, request.url, http_response.status_code, http_response.body())
+
+    return ApiManagementClient(
+        StaticTokenCredential(conn.token),
+        conn.subscription_id,
+        base_url=conn.endpoint,
+        connection_verify=conn.ca_bundle,
+        raw_response_hook=hook,
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="session")
+def client(conn: Connection, recorder: Recorder) -> ApiManagementClient:
+    return make_client(conn, recorder, retry_total=0)
+
+
+@pytest.fixture(scope="session")
+def raw(conn: Connection, recorder: Recorder) -> RawClient:
+    return RawClient(conn, recorder)
+
+
+@pytest.fixture(scope="session")
+def rg(conn: Connection) -> str:
+    return conn.resource_group
+
+
+@pytest.fixture(scope="session")
+def svc(conn: Connection) -> str:
+    return conn.service
+
+
+@pytest.fixture
+def uid() -> str:
+    """A fresh id prefix, so tests sharing the session emulator never collide."""
+    return "t" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(autouse=True)
+def conformance_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test whose requests got responses that do not conform to the spec."""
+    if not {"recorder", "client", "raw"} & set(request.fixturenames):
+        yield
+        return
+    recorder: Recorder = request.getfixturevalue("recorder")
+    before = len(recorder.problems)
+    yield
+    new = recorder.problems[before:]
+    assert not new, "responses that do not conform to the spec:\n" + "\n".join(new[:20])
+
+
+__all__ = ["Operation", "RawClient", "Recorder", "Response", "make_client"]
