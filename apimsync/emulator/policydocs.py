@@ -173,9 +173,28 @@ def _literal(value: str) -> bool:
     return bool(stripped) and not stripped.startswith("@") and "{{" not in stripped
 
 
+def _without_liquid(root: Element) -> str:
+    """The document's attribute values and text, leaving out liquid templates, whose
+    ``{{body.x}}`` placeholders use the named-value braces for another purpose."""
+    parts: list[str] = []
+
+    def visit(element: Element) -> None:
+        parts.extend(element.attrib.values())
+        if element.get("template", "").strip().lower() == "liquid":
+            return
+        parts.append(element.text or "")
+        for child in element:
+            if isinstance(child.tag, str):
+                visit(child)
+            parts.append(child.tail or "")
+
+    visit(root)
+    return "\n".join(parts)
+
+
 def references(text: str, root: Element) -> References:
     """The named values (``{{name}}``) and literal resource ids a document uses."""
-    refs = References(named_values={m.strip() for m in _NAMED_VALUE.findall(text)})
+    refs = References(named_values={m.strip() for m in _NAMED_VALUE.findall(_without_liquid(root))})
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue

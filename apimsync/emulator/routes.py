@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from apimsync.emulator import actions, apis, views
+from apimsync.emulator import actions, apis, tenant_config, views
 from apimsync.emulator.core import Ctx, Reply
 from apimsync.emulator.handlers import GENERIC
 from apimsync.emulator.kinds import KINDS, Kind
@@ -93,6 +93,25 @@ SPECIAL: tuple[tuple[str, str, str, Handler], ...] = (
         "tenant/operationResults/{operationId}",
         "OperationResult_Get",
         actions.get_operation_result,
+    ),
+    ("POST", "tenant/{configurationName}/save", "TenantConfiguration_Save", tenant_config.save),
+    (
+        "POST",
+        "tenant/{configurationName}/deploy",
+        "TenantConfiguration_Deploy",
+        tenant_config.deploy,
+    ),
+    (
+        "POST",
+        "tenant/{configurationName}/validate",
+        "TenantConfiguration_Validate",
+        tenant_config.validate,
+    ),
+    (
+        "GET",
+        "tenant/{configurationName}/syncState",
+        "TenantConfiguration_GetSyncState",
+        tenant_config.sync_state,
     ),
     (
         "POST",

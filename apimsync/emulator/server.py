@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from apimsync.emulator import scm
 from apimsync.emulator.actions import service_resource
 from apimsync.emulator.certs import ensure_tls
 from apimsync.emulator.core import API_VERSION, PROVIDER, ArmError, Ctx, Reply
@@ -409,6 +410,9 @@ class Emulator:
     def handle(self, handler: _Handler) -> None:
         started = time.monotonic()
         incoming = self._read(handler)
+        if scm.is_scm_request(incoming):
+            scm.serve(self, handler, incoming)  # git, not the management API
+            return
         try:
             reply = self._answer(incoming)
         except ArmError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import ssl
 import sys
 import time
@@ -34,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from swagger import Operation, Spec
 
 API_VERSION = "2024-05-01"
+CONFIGURATION_RESULT = re.compile(r"^/tenant/operationResults/[^/]+$", re.IGNORECASE)
 SERVICES = ("apim-emulator", "apim-second")
 
 
@@ -69,6 +71,7 @@ class Recorder:
         op = self.spec.find(method, unquote(relative))
         if op is None:
             self.unmatched.add(f"{method} {relative}")
+            self.check_configuration_result(method, relative, status, raw)
             return
         try:
             body = json.loads(raw) if raw else None
@@ -85,6 +88,24 @@ class Recorder:
         self.problems.extend(f"{method} {relative}: {p}" for p in found)
         if not found:
             self.covered[op.operation_id].add(status)
+
+    def check_configuration_result(
+        self, method: str, relative: str, status: int, raw: bytes
+    ) -> None:
+        """The result of a tenant configuration operation (save, deploy, validate).
+
+        Its ``Location`` is ``tenant/operationResults/{id}``, a path the spec does not
+        describe; the body is the ``OperationResultContract`` the operations' 200 declares.
+        Other long-running operations answer the same path in the Azure-AsyncOperation
+        shape (a top-level ``status``), which this leaves alone.
+        """
+        if method != "GET" or status != 200 or not CONFIGURATION_RESULT.match(relative):
+            return
+        body = json.loads(raw) if raw else None
+        if not isinstance(body, dict) or "status" in body:
+            return
+        deploy = self.spec.by_id["TenantConfiguration_Deploy"]
+        self.problems.extend(f"GET {relative}: {p}" for p in self.spec.validate(deploy, 200, body))
 
 
 @dataclass

@@ -42,6 +42,8 @@ RELATIVE_REF = re.compile(
     r"^/(apis|loggers|backends|products|groups|users|tags|apiVersionSets)/[^/]+"
 )
 VIEW_TARGETS = ("apis", "groups", "tags", "users")
+# Every instance has these; they have no GET or PUT of their own to make them exist.
+ALWAYS_PRESENT = frozenset({"tenant/configuration"})
 SUPPORTED = {route.operation_id for route in ROUTES}
 STATE: dict[str, list[str]] = {"passed": [], "failed": []}
 
@@ -105,7 +107,7 @@ class World:
 
     def ensure(self, path: str) -> None:
         path = path.strip("/")
-        if not path or path.lower() in self.creating or self.exists(path):
+        if not path or path.lower() in self.creating | ALWAYS_PRESENT or self.exists(path):
             return
         self.creating.add(path.lower())
         try:
