@@ -1,0 +1,335 @@
+"""One conversation with an instance through the SDK: counting, retries and errors.
+
+:class:`Session` wraps an ``ApiManagementClient``. Every SDK call it makes carries
+:meth:`Session.options`: a per-call ``raw_request_hook`` that counts requests (and writes)
+and ``retry_total=0``, so azure-core never retries on its own and retries are not
+multiplied. :meth:`Session.call` retries what is worth retrying (429, 500, 502, 503,
+504, 409 ``PessimisticConcurrencyConflict``, dropped connections) with jittered
+exponential backoff that honours ``Retry-After``, within :class:`RetryPolicy`'s bounds,
+and turns what a user can cause (unreachable endpoint, TLS, 401/403, a missing service)
+into one clear :class:`~apimsync.errors.ApimsyncError`. Tokens never enter a message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from azure.core.exceptions import (
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+from apimsync.errors import ApimsyncError
+from apimsync.targets.connection import Target
+
+T = TypeVar("T")
+
+RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+CONFLICT_CODE = "PessimisticConcurrencyConflict"
+WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE", "POST"})
+POLL_INTERVAL = 5.0
+"""Seconds between polls of a long-running write when the server sends no Retry-After."""
+
+
+# -- errors a user can cause -----------------------------------------------------------
+
+
+class TargetProblem(ApimsyncError):
+    """The instance cannot be used at all; nothing else will work until this is fixed."""
+
+    exit_code = 2
+
+
+class TargetUnreachable(TargetProblem):
+    def __init__(self, target: Target, detail: str) -> None:
+        super().__init__(
+            f"cannot reach {target.endpoint} ({detail}); check the endpoint and the network"
+        )
+
+
+class TlsFailure(TargetUnreachable):
+    def __init__(self, target: Target, detail: str) -> None:
+        TargetProblem.__init__(
+            self,
+            f"TLS with {target.endpoint} failed ({detail}); if the endpoint uses its own "
+            "certificate authority, point ca_bundle (--ca-bundle / APIMSYNC_CA_BUNDLE) at it",
+        )
+
+
+class AccessDenied(TargetProblem):
+    def __init__(self, target: Target, status: int, message: str) -> None:
+        what = "refused the credential" if status == 401 else "denied access"
+        super().__init__(
+            f"{target.endpoint} {what} for service '{target.service}' ({status}: {message}); "
+            "sign in (az login) or use an identity with the API Management Service "
+            "Contributor role"
+        )
+
+
+class ServiceNotFound(TargetProblem):
+    def __init__(self, target: Target, message: str) -> None:
+        super().__init__(
+            f"there is no API Management service '{target.service}' in resource group "
+            f"'{target.resource_group}' of subscription '{target.subscription}' "
+            f"at {target.endpoint} ({message})"
+        )
+
+
+class CallFailed(ApimsyncError):
+    """One call failed for a reason of its own (validation, 412, retries exhausted...)."""
+
+    def __init__(
+        self, what: str, status: int | None, code: str, detail: str, note: str = ""
+    ) -> None:
+        answer = f"{status} {code}" if status else code
+        super().__init__(f"{what}: {answer}: {detail}{note}")
+        self.what = what
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.after_lost_answer = False
+        """Set when an earlier attempt's answer was lost: a write may have happened."""
+
+    def noted(self, note: str) -> CallFailed:
+        return CallFailed(self.what, self.status, self.code, self.detail, note)
+
+
+# -- retries ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds of the retries of one call."""
+
+    attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    total: float = 180.0
+    """Seconds one call may take, waits included, before it is given up."""
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry ``attempt`` (1 = the first retry)."""
+        backoff = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        jittered = backoff * random.uniform(0.5, 1.0)
+        return max(jittered, retry_after) if retry_after is not None else jittered
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class Retry:
+    """One retry about to happen (what, which attempt comes next, wait, why)."""
+
+    what: str
+    attempt: int
+    delay: float
+    reason: str
+    subject: str = ""
+    """The id of the resource the call is about, if any."""
+
+
+@dataclass(frozen=True)
+class _Transient:
+    """A failure worth retrying."""
+
+    reason: str
+    retry_after: float | None
+    failure: CallFailed
+    lost_answer: bool = False
+
+
+# -- the session -----------------------------------------------------------------------
+
+
+class Session:
+    """An SDK client for one target, with counters and the retry loop."""
+
+    def __init__(
+        self,
+        target: Target,
+        client: Any = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        on_retry: Callable[[Retry], None] | None = None,
+    ) -> None:
+        self.target = target
+        self.client: Any = client if client is not None else target.client(retry_total=0)
+        self.rg = target.resource_group
+        self.service = target.service
+        self.retry = retry
+        self.on_retry = on_retry
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.writes = 0
+        self.retries = 0
+
+    # -- per-call options -------------------------------------------------------------
+
+    def _count(self, request: Any) -> None:
+        method = str(request.http_request.method).upper()
+        with self._lock:
+            self.requests += 1
+            if method in WRITE_METHODS:
+                self.writes += 1
+
+    def options(self, **extra: Any) -> dict[str, Any]:
+        """Keyword arguments for every SDK call: the counter and no azure-core retries."""
+        return {"raw_request_hook": self._count, "retry_total": 0, **extra}
+
+    def polling(self) -> ARMPolling:
+        """A poller that waits exactly what ``Retry-After`` says (also 0)."""
+        return _RetryAfterPolling(
+            POLL_INTERVAL, lro_options={"final-state-via": "location"}, **self.options()
+        )
+
+    def operations(self, group: str) -> Any:
+        return getattr(self.client, group)
+
+    # -- the retry loop ---------------------------------------------------------------
+
+    def call(self, what: str, operation: Callable[[], T], subject: str = "") -> T:
+        """``operation()`` with retries; user-level problems raise :class:`TargetProblem`,
+        other failures :class:`CallFailed` (never retried: 412, 400, 404...)."""
+        started = time.monotonic()
+        lost_answer = False
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                return operation()
+            except (HttpResponseError, ServiceRequestError, ServiceResponseError) as error:
+                transient = self._transient_or_raise(what, error, lost_answer)
+            lost_answer = lost_answer or transient.lost_answer
+            delay = self.retry.delay(attempt, transient.retry_after)
+            out_of_time = time.monotonic() - started + delay > self.retry.total
+            if attempt == self.retry.attempts or out_of_time:
+                raise transient.failure.noted(f" (gave up after {attempt} attempts)")
+            self._note_retry(Retry(what, attempt + 1, delay, transient.reason, subject))
+            time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _note_retry(self, retry: Retry) -> None:
+        with self._lock:
+            self.retries += 1
+        if self.on_retry is not None:
+            self.on_retry(retry)
+
+    def _transient_or_raise(self, what: str, error: Exception, lost_answer: bool) -> _Transient:
+        try:
+            return self._classify(what, error)
+        except CallFailed as failure:
+            failure.after_lost_answer = lost_answer
+            raise
+
+    def _classify(self, what: str, error: Exception) -> _Transient:
+        """A :class:`_Transient` to retry, or raise the error it stands for."""
+        if isinstance(error, ServiceResponseError):
+            failure = CallFailed(what, None, "ConnectionDropped", "the connection was dropped")
+            return _Transient("connection dropped", None, failure, lost_answer=True)
+        if isinstance(error, ServiceRequestError):
+            self._raise_unusable(error)
+            failure = CallFailed(what, None, "ConnectionFailed", _short(error))
+            return _Transient("connection failed", None, failure)
+        assert isinstance(error, HttpResponseError)
+        status = int(error.status_code or 0)
+        code = _error_code(error)
+        message = _error_message(error)
+        self._raise_target_problem(status, code, message)
+        failure = CallFailed(what, status, code, message)
+        if status in RETRIED_STATUSES or (status == 409 and code == CONFLICT_CODE):
+            return _Transient(f"{status} {code}".strip(), _retry_after(error), failure)
+        raise failure
+
+    def _raise_target_problem(self, status: int, code: str, message: str) -> None:
+        if status in (401, 403):
+            raise AccessDenied(self.target, status, message)
+        if status == 404 and self._is_service_missing(code, message):
+            raise ServiceNotFound(self.target, message)
+
+    def _is_service_missing(self, code: str, message: str) -> bool:
+        if code in ("SubscriptionNotFound", "ResourceGroupNotFound"):
+            return True
+        marker = f"/service/{self.service}'".casefold()
+        return code == "ResourceNotFound" and marker in message.casefold()
+
+    def _raise_unusable(self, error: ServiceRequestError) -> None:
+        """Raise for a connection that cannot succeed: TLS refused, nobody listening."""
+        chain = list(_chain(error))
+        text = " ".join(str(e) for e in chain)
+        if any(isinstance(e, ssl.SSLError) for e in chain) or any(s in text for s in _TLS_SIGNS):
+            raise TlsFailure(self.target, _short(error))
+        refused = any(isinstance(e, ConnectionRefusedError | socket.gaierror) for e in chain)
+        if refused or any(sign in text for sign in _REFUSED_SIGNS):
+            raise TargetUnreachable(self.target, "connection refused or unknown host")
+
+
+class _RetryAfterPolling(ARMPolling):
+    """ARM polling that takes ``Retry-After: 0`` at its word (azure-core waits the
+    default interval then); without the header it waits :data:`POLL_INTERVAL`."""
+
+    def _extract_delay(self) -> float:
+        headers = self._pipeline_response.http_response.headers
+        value = _parse_retry_after(headers.get("Retry-After"))
+        return self._timeout if value is None else value
+
+
+_TLS_SIGNS = ("CERTIFICATE_VERIFY_FAILED", "SSLError", "WRONG_VERSION_NUMBER")
+_REFUSED_SIGNS = ("Connection refused", "Name or service not known", "getaddrinfo failed")
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and the exceptions it wraps (azure-core's ``inner_exception``, causes)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        inner = getattr(current, "inner_exception", None)
+        wrapped = inner if isinstance(inner, BaseException) else None
+        current = wrapped or current.__cause__ or current.__context__
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:200]
+
+
+def _error_code(error: HttpResponseError) -> str:
+    inner = getattr(error, "error", None)
+    code = getattr(inner, "code", None)
+    return str(code) if code else ""
+
+
+def _error_message(error: HttpResponseError) -> str:
+    inner = getattr(error, "error", None)
+    message = getattr(inner, "message", None)
+    if message:
+        return str(message)
+    return str(error.reason or error.message or "").splitlines()[0][:300]
+
+
+def _retry_after(error: HttpResponseError) -> float | None:
+    headers = getattr(error.response, "headers", None) or {}
+    return _parse_retry_after(headers.get("Retry-After"))
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())

@@ -1,0 +1,141 @@
+"""The live instance through the real ``azure-mgmt-apimanagement`` SDK.
+
+- :func:`read_instance` reads every kind of the model with few requests;
+- :func:`fetch_etags` gets the current ETags of the resources a plan changes or deletes;
+- :func:`apply_plan` applies a :class:`~apimsync.plan.changes.Plan`.
+
+Each takes a :class:`~apimsync.targets.connection.Target` and optionally a ready
+``ApiManagementClient`` (``client=``; by default ``target.client(retry_total=0)``).
+Requests are counted per call, azure-core's own retries are switched off per call and
+replaced by :class:`~apimsync.targets.calls.RetryPolicy` (the per-call ``raw_request_hook``,
+and ``raw_response_hook`` on lists, take the place of hooks set on a given client).
+Problems a user can cause raise a :class:`~apimsync.targets.calls.TargetProblem`
+(:class:`TargetUnreachable`, :class:`TlsFailure`, :class:`AccessDenied`,
+:class:`ServiceNotFound`) with one message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from apimsync.model import Kind
+from apimsync.plan.changes import Plan
+from apimsync.targets.applying import (
+    ApplyEvent,
+    ApplyFailure,
+    ApplyInterrupted,
+    ApplyReport,
+    PlanApplier,
+    SecretMissing,
+)
+from apimsync.targets.armids import path_names
+from apimsync.targets.calls import (
+    DEFAULT_RETRY,
+    AccessDenied,
+    CallFailed,
+    Retry,
+    RetryPolicy,
+    ServiceNotFound,
+    Session,
+    TargetProblem,
+    TargetUnreachable,
+    TlsFailure,
+)
+from apimsync.targets.connection import Target
+from apimsync.targets.endpoints import endpoint_of
+from apimsync.targets.reading import InstanceReader, LiveState
+
+__all__ = [
+    "AccessDenied",
+    "ApplyEvent",
+    "ApplyFailure",
+    "ApplyInterrupted",
+    "ApplyReport",
+    "CallFailed",
+    "LiveState",
+    "RetryPolicy",
+    "SecretMissing",
+    "ServiceNotFound",
+    "TargetProblem",
+    "TargetUnreachable",
+    "TlsFailure",
+    "apply_plan",
+    "fetch_etags",
+    "read_instance",
+]
+
+
+def read_instance(
+    target: Target,
+    *,
+    parallelism: int = 8,
+    client: Any = None,
+    skip_kinds: frozenset[Kind] = frozenset(),
+    retry: RetryPolicy = DEFAULT_RETRY,
+    on_retry: Callable[[Retry], None] | None = None,
+) -> LiveState:
+    """Every resource of the model on the instance (``skip_kinds`` left out; kinds the
+    endpoint does not implement are named in ``LiveState.unsupported``)."""
+    session = Session(target, client, retry, on_retry)
+    return InstanceReader(session, skip_kinds, parallelism).read()
+
+
+def fetch_etags(
+    target: Target,
+    ids: Iterable[str],
+    *,
+    client: Any = None,
+    parallelism: int = 8,
+    retry: RetryPolicy = DEFAULT_RETRY,
+) -> dict[str, str]:
+    """The current ETag of each named resource that has one (links have none; resources
+    that do not exist are left out), one ``HEAD`` each."""
+    session = Session(target, client, retry)
+    wanted = [i for i in dict.fromkeys(ids) if endpoint_of(i).etags]
+    with ThreadPoolExecutor(max(1, parallelism), thread_name_prefix="apimsync-etag") as pool:
+        found = list(pool.map(lambda i: (i, _etag(session, i)), wanted))
+    return {resource_id: etag for resource_id, etag in found if etag}
+
+
+def _etag(session: Session, resource_id: str) -> str | None:
+    group = session.operations(endpoint_of(resource_id).group)
+
+    def head() -> str | None:
+        headers: Mapping[str, Any] = group.get_entity_tag(
+            session.rg,
+            session.service,
+            *path_names(resource_id),
+            **session.options(cls=lambda response, result, headers: headers),
+        )
+        etag = headers.get("ETag")
+        return str(etag) if etag else None
+
+    try:
+        return session.call(f"the ETag of '{resource_id}'", head, resource_id)
+    except CallFailed as failure:
+        if failure.status in (404, 501):
+            return None  # gone, or a kind the endpoint does not implement (see LiveState)
+        raise
+
+
+def apply_plan(
+    target: Target,
+    plan: Plan,
+    *,
+    parallelism: int = 8,
+    secrets: Mapping[str, str] | None = None,
+    on_event: Callable[[ApplyEvent], None] | None = None,
+    client: Any = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+) -> ApplyReport:
+    """Apply ``plan``; see :mod:`apimsync.targets.applying`.
+
+    ``secrets`` maps a secret named value's id to its value. ``on_event`` hears every
+    applied, skipped, failed and not attempted change and every retry (from worker
+    threads, one at a time). A :class:`TargetProblem` mid-deploy raises
+    :class:`ApplyInterrupted`, whose ``report`` says what was done.
+    """
+    session = Session(target, client, retry)
+    return PlanApplier(session, plan, secrets or {}, on_event, parallelism).run()
