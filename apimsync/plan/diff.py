@@ -45,8 +45,9 @@ def compute_plan(
 
     Live resources the configuration lacks are deleted when ``prune`` is set (a parent's
     delete carries its children in ``cascade``) and listed as ``unmanaged`` otherwise.
-    Built-in groups and portal settings are never deleted. ``etags`` maps live ids to
-    the ETags read with them; ``ignore_kinds`` leaves whole kinds out of the plan.
+    Built-in groups are never changed or deleted, portal settings never deleted.
+    ``etags`` maps live ids to the ETags read with them; ``ignore_kinds`` leaves whole
+    kinds out of the plan.
     """
     live_etags = etags or {}
     matching = _match(
@@ -129,7 +130,7 @@ def _create(resource: Resource) -> Change:
 
 def _update(wanted: Resource, current: Resource, etag: str | None) -> Change | None:
     before, after = comparable(current), comparable(wanted)
-    if before == after:
+    if before == after or _is_built_in(current):
         return None
     fields = field_changes(before, after) or (FieldChange("", freeze(before), freeze(after)),)
     return Change(Action.UPDATE, current.id, wanted.kind, current, wanted, fields, etag)
@@ -155,10 +156,15 @@ def _value(value: Any) -> Any:
 # -- deletes ---------------------------------------------------------------------------
 
 
+def _is_built_in(resource: Resource) -> bool:
+    """Built-in groups belong to the service: it neither changes nor deletes them."""
+    return resource.kind is Kind.GROUP and (
+        resource.properties.get("builtIn") is True or resource.properties.get("type") == "system"
+    )
+
+
 def _deletable(resource: Resource) -> bool:
-    if resource.kind in UNDELETABLE_KINDS:
-        return False
-    return not (resource.kind is Kind.GROUP and resource.properties.get("builtIn") is True)
+    return resource.kind not in UNDELETABLE_KINDS and not _is_built_in(resource)
 
 
 def _deletes(

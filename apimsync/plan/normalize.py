@@ -24,7 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from apimsync.jsonvalue import FrozenMap, thaw
-from apimsync.model import Kind, Resource
+from apimsync.model import Kind, Resource, make_resource
 from apimsync.plan import pointer
 from apimsync.policy import PolicySyntaxError, canonical_policy
 
@@ -142,7 +142,21 @@ def link_target(resource: Resource) -> str | None:
     if key is None:
         return None
     value = resource.properties.get(key)
-    return service_relative(value) if isinstance(value, str) else None
+    return _link_target_value(value) if isinstance(value, str) else None
+
+
+def _link_target_value(value: str) -> str:
+    """Links name an API, not a revision: APIM answers ``/apis/x;rev=1`` as ``/apis/x``."""
+    return _REVISION.sub("", service_relative(value))
+
+
+_REVISION = re.compile(r";rev=\d+(?=/|$)")
+
+
+def _link(resource_id: str, data: dict[str, Any]) -> None:
+    for key in ("apiId", "operationId"):
+        if isinstance(data.get(key), str):
+            data[key] = _link_target_value(data[key])
 
 
 LINK_TARGET_KEYS: Mapping[Kind, str] = MappingProxyType(
@@ -272,6 +286,9 @@ def _try_canonical(text: str) -> str | None:
 _HOOKS: Mapping[Kind, Callable[[str, dict[str, Any]], None]] = MappingProxyType(
     {
         Kind.API: _api,
+        Kind.PRODUCT_API_LINK: _link,
+        Kind.TAG_API_LINK: _link,
+        Kind.TAG_OPERATION_LINK: _link,
         Kind.NAMED_VALUE: _named_value,
         Kind.POLICY: _policy,
         Kind.POLICY_FRAGMENT: _fragment,
@@ -283,3 +300,14 @@ def comparable(resource: Resource) -> dict[str, Any]:
     """:func:`normalize` as plain JSON (dicts and lists), for diffing and hashing."""
     result: dict[str, Any] = thaw(normalize(resource))
     return result
+
+
+def strip_server_fields(resource: Resource) -> Resource:
+    """``resource`` without what the server fills in (for writing live state to files)."""
+    rules = RULES[resource.kind]
+    data = _clean(thaw(resource.properties))
+    for at in SERVER_FILLED + rules.read_only:
+        if resource.kind in (Kind.POLICY, Kind.POLICY_FRAGMENT) and at == "/format":
+            continue
+        _remove(data, at)
+    return make_resource(resource.id, _clean(data))

@@ -74,14 +74,20 @@ def read_tree(root: Path) -> ReadResult:
     return ReadResult(layout.original, layout, tuple(findings.sorted()))
 
 
+BUILT_IN_GROUPS = frozenset({"administrators", "developers", "guests"})
+
+
 def group_id_for(document: Mapping[str, Any]) -> str | None:
-    """Old exports name groups by id; newer ones only by name (built-in ids are lowercase)."""
+    """A group's id. Newer exports name groups only by name; the oldest gave the built-in
+    groups generated ids, which no other instance shares. Built-in groups are therefore
+    always ``/groups/<name in lower case>``, as every instance names them."""
+    name = document.get("name")
+    slug = name.strip().lower().replace(" ", "-") if isinstance(name, str) else ""
+    if document.get("type") == "system" and slug in BUILT_IN_GROUPS:
+        return f"/groups/{slug}"
     if isinstance(document.get("id"), str):
         return str(document["id"])
-    name = document.get("name")
-    if isinstance(name, str) and name.strip():
-        return "/groups/" + name.strip().lower().replace(" ", "-")
-    return None
+    return f"/groups/{slug}" if slug else None
 
 
 class _TreeReader:
