@@ -1,18 +1,26 @@
 """The command line: a thin click layer over :mod:`apimsync.commands`.
 
 This is the only module that knows about click. Each command unpacks its options into
-keyword arguments for a command function, which returns the exit code.
+keyword arguments for a command function, which returns the exit code; errors are
+turned into messages and exit codes in one place (:mod:`apimsync.error_handler`).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from apimsync import __version__
 from apimsync.error_handler import Exit, handled
+from apimsync.output import Console, wants_color
+
+DIRECTORY = click.Path(path_type=Path, file_okay=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,13 +29,69 @@ def cli() -> None:
     """Keep Azure API Management configuration in git: validate, plan and deploy it."""
 
 
+def _finish(command: Callable[[], int], *, errors_exit: int | None = None) -> None:
+    """Run a command function and exit with its code; ``errors_exit`` replaces the code of
+    every error (``plan --detailed-exitcode`` keeps 2 for "changes")."""
+    try:
+        with handled():
+            code = command()
+    except Exit as leave:
+        code = leave.code if errors_exit is None else errors_exit
+    sys.exit(code)
+
+
+def target_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options naming the instance; each falls back to APIMSYNC_* and apimsync.toml."""
+    for name, help_text in reversed(
+        [
+            ("subscription", "Azure subscription id."),
+            ("resource-group", "Resource group of the APIM instance."),
+            ("service", "Name of the APIM instance."),
+            ("endpoint", "ARM endpoint (default https://management.azure.com)."),
+            ("ca-bundle", "PEM file of CAs to trust (the emulator's ca.pem)."),
+        ]
+    ):
+        function = click.option(f"--{name}", default=None, help=help_text)(function)
+    function = click.option(
+        "--dir",
+        "directory",
+        type=DIRECTORY,
+        default=Path("."),
+        show_default=True,
+        help="Working folder (holds api-management/).",
+    )(function)
+    function = click.option("--quiet", "-q", is_flag=True, help="Print only results and errors.")(
+        function
+    )
+    function = click.option(
+        "--verbose", "-v", is_flag=True, help="Also print each write and retry."
+    )(function)
+    return function
+
+
+def _target(kwargs: dict[str, Any]) -> dict[str, str | None]:
+    return {
+        "subscription": kwargs.pop("subscription"),
+        "resource_group": kwargs.pop("resource_group"),
+        "service": kwargs.pop("service"),
+        "endpoint": kwargs.pop("endpoint"),
+        "ca_bundle": kwargs.pop("ca_bundle"),
+    }
+
+
+def _console(kwargs: dict[str, Any]) -> Console:
+    return Console(quiet=kwargs.pop("quiet"), verbose=kwargs.pop("verbose"))
+
+
+def _via(value: str) -> None:
+    if value == "git":
+        raise click.UsageError(
+            "--via git is not available yet; use --via sdk (the default)", ctx=None
+        )
+
+
 @cli.command()
-@click.argument(
-    "directory",
-    required=False,
-    default=".",
-    type=click.Path(path_type=Path, file_okay=False),
-)
+@click.argument("directory", required=False, default=".", type=DIRECTORY)
 @click.option(
     "--format",
     "output_format",
@@ -47,14 +111,197 @@ def validate(directory: Path, output_format: str, strict: bool) -> None:
     _finish(lambda: run(directory, output_format=output_format, strict=strict, out=sys.stdout))
 
 
-def _finish(command: object) -> None:
-    try:
-        with handled():
-            code = command()  # type: ignore[operator]
-    except Exit as leave:
-        code = leave.code
-    sys.exit(code)
+@cli.command()
+@target_options
+@click.option("--via", type=click.Choice(["sdk", "git"]), default="sdk", show_default=True)
+@click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
+def pull(via: str, parallelism: int, **kwargs: Any) -> None:
+    """Write the live instance's configuration into the working folder.
+
+    Files keep their names and style; an unchanged resource's files are not touched;
+    secret named values are written without their values.
+    """
+    from apimsync.commands.pull import pull as run
+
+    _via(via)
+    directory = kwargs.pop("directory")
+    target, console = _target(kwargs), _console(kwargs)
+    _finish(lambda: run(directory, target, console, parallelism=parallelism))
+
+
+@cli.command()
+@target_options
+@click.option("--via", type=click.Choice(["sdk", "git"]), default="sdk", show_default=True)
+@click.option("--ref", default=None, help="Plan the files of this git ref, not the working tree.")
+@click.option("--prune", is_flag=True, help="Delete live resources that are not in the files.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Save the plan for 'deploy --plan'.",
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error."
+)
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
+def plan(via: str, no_color: bool, **kwargs: Any) -> None:
+    """Show what deploy would change on the live instance, like terraform plan."""
+    from apimsync.commands.plan import PlanOptions
+    from apimsync.commands.plan import plan as run
+
+    _via(via)
+    directory = kwargs.pop("directory")
+    target, console = _target(kwargs), _console(kwargs)
+    options = PlanOptions(color=wants_color(sys.stdout, no_color), **kwargs)
+    errors_exit = 1 if options.detailed_exitcode else None
+    _finish(lambda: run(directory, target, options, console), errors_exit=errors_exit)
+
+
+@cli.command()
+@target_options
+@click.option("--via", type=click.Choice(["sdk", "git"]), default="sdk", show_default=True)
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Apply exactly this saved plan (refused if it is stale).",
+)
+@click.option("--prune", is_flag=True, help="Delete live resources that are not in the files.")
+@click.option(
+    "--max-deletes",
+    type=click.IntRange(0),
+    default=None,
+    help="Abort before writing if the plan deletes more than N resources.",
+)
+@click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (pipelines).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Format of the final report.",
+)
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+def deploy(via: str, no_color: bool, **kwargs: Any) -> None:
+    """Apply the files (or a saved plan) to the live instance."""
+    from apimsync.commands.deploy import DeployOptions
+    from apimsync.commands.deploy import deploy as run
+
+    _via(via)
+    directory = kwargs.pop("directory")
+    target, console = _target(kwargs), _console(kwargs)
+    options = DeployOptions(
+        color=wants_color(sys.stderr, no_color), interactive=sys.stdin.isatty(), **kwargs
+    )
+    _finish(lambda: run(directory, target, options, console, confirm=_confirm))
+
+
+def _confirm(question: str) -> bool:
+    return click.confirm(question, default=False, err=True)
+
+
+@cli.command()
+@click.option(
+    "--example",
+    type=DIRECTORY,
+    default=Path("examples/openai-usage"),
+    show_default=True,
+    help="The configuration to deploy.",
+)
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+def demo(example: Path, no_color: bool) -> None:
+    """Deploy the example to a throwaway emulator, change it, plan and deploy again."""
+    from apimsync.commands.demo import demo as run
+
+    _finish(lambda: run(example, Console(), color=wants_color(sys.stdout, no_color)))
+
+
+@cli.group()
+def emulator() -> None:
+    """The embedded emulator of the APIM management API."""
+
+
+@emulator.command()
+@click.option(
+    "--data",
+    "data_dir",
+    type=DIRECTORY,
+    required=True,
+    help="State folder; connection.json is written here when ready.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="0 picks a free port.",
+)
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    help="An instance to host (repeatable; default apim-emulator).",
+)
+@click.option(
+    "--latency-ms",
+    type=click.IntRange(0),
+    default=0,
+    help="Delay every management request by this much.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    help="KIND:RATE, KIND one of 429, 500, 503, reset, conflict (repeatable).",
+)
+@click.option("--seed", type=int, default=None, help="Make faults repeatable.")
+def serve(
+    data_dir: Path,
+    host: str,
+    port: int,
+    services: tuple[str, ...],
+    latency_ms: int,
+    faults: tuple[str, ...],
+    seed: int | None,
+) -> None:
+    """Run the emulator in the foreground until interrupted."""
+    from apimsync.commands.emulator import serve as run
+
+    _finish(
+        lambda: run(
+            data_dir,
+            host=host,
+            port=port,
+            services=services or ("apim-emulator",),
+            latency_ms=latency_ms,
+            faults=faults,
+            seed=seed,
+        )
+    )
+
+
+def _quiet_libraries() -> None:
+    """Azure libraries log to the root logger; their warnings (every credential tried,
+    every retry) are not messages for apimsync's users, who get one line per problem."""
+    if not os.environ.get("APIMSYNC_DEBUG"):
+        azure = logging.getLogger("azure")
+        azure.addHandler(logging.NullHandler())
+        azure.propagate = False
 
 
 def main() -> None:
+    _quiet_libraries()
     cli(prog_name="apimsync")

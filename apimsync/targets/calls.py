@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from azure.core.exceptions import (
+    ClientAuthenticationError,
     HttpResponseError,
     ServiceRequestError,
     ServiceResponseError,
@@ -46,8 +47,6 @@ POLL_INTERVAL = 5.0
 
 class TargetProblem(ApimsyncError):
     """The instance cannot be used at all; nothing else will work until this is fixed."""
-
-    exit_code = 2
 
 
 class TargetUnreachable(TargetProblem):
@@ -73,6 +72,17 @@ class AccessDenied(TargetProblem):
             f"{target.endpoint} {what} for service '{target.service}' ({status}: {message}); "
             "sign in (az login) or use an identity with the API Management Service "
             "Contributor role"
+        )
+
+
+class SignInFailed(TargetProblem):
+    """No credential could get a token (nothing signed in, no managed identity...)."""
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(
+            f"could not sign in to {target.endpoint}: no Azure credential is available. "
+            "Run 'az login', or set up workload identity or a managed identity "
+            "(see DefaultAzureCredential); for the emulator, set APIMSYNC_CONNECTION"
         )
 
 
@@ -239,6 +249,8 @@ class Session:
             failure = CallFailed(what, None, "ConnectionFailed", _short(error))
             return _Transient("connection failed", None, failure)
         assert isinstance(error, HttpResponseError)
+        if isinstance(error, ClientAuthenticationError) and error.status_code is None:
+            raise SignInFailed(self.target) from None
         status = int(error.status_code or 0)
         code = _error_code(error)
         message = _error_message(error)

@@ -1,0 +1,179 @@
+"""``apimsync deploy``: apply the files (or a saved plan) to the live instance."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from apimsync.commands.plan import PlanOptions, make_plan, render, target_fields
+from apimsync.errors import ApimsyncError, UsageError
+from apimsync.output import Console
+from apimsync.plan.changes import Action, Change, Plan
+from apimsync.plan.saved import load_plan
+from apimsync.secrets_env import secrets_from_environment, variable_for
+from apimsync.targets.connection import Target, resolve_target
+from apimsync.targets.sdk import ApplyReport, apply_plan, fetch_etags
+from apimsync.workspace import load_desired
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+class DeployRefused(ApimsyncError):
+    """The deploy was stopped before anything was written."""
+
+    @classmethod
+    def too_many_deletes(cls, count: int, limit: int) -> DeployRefused:
+        return cls(
+            f"the plan deletes {count} resources, more than --max-deletes {limit}; "
+            "nothing was changed"
+        )
+
+    @classmethod
+    def stale(cls, resource_ids: list[str]) -> DeployRefused:
+        listed = ", ".join(resource_ids[:10]) + (" ..." if len(resource_ids) > 10 else "")
+        return cls(
+            f"stale plan: {listed} changed on the instance since the plan was made; "
+            "nothing was changed. Run 'apimsync plan' again and review the new plan"
+        )
+
+    @classmethod
+    def other_target(cls, saved: Mapping[str, str], target: Target) -> DeployRefused:
+        return cls(
+            f"the plan was made for service '{saved.get('service')}' in "
+            f"'{saved.get('resource_group')}', not for {target.describe()}; nothing was changed"
+        )
+
+    @classmethod
+    def not_confirmed(cls) -> DeployRefused:
+        return cls("deploy cancelled; nothing was changed")
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    plan_file: Path | None = None
+    prune: bool = False
+    max_deletes: int | None = None
+    parallelism: int = 8
+    yes: bool = False
+    interactive: bool = False
+    output_format: str = "text"
+    color: bool = False
+
+
+def deploy(
+    directory: Path,
+    target_options: Mapping[str, str | None],
+    options: DeployOptions,
+    console: Console,
+    confirm: Callable[[str], bool],
+) -> int:
+    target = resolve_target(target_options, os.environ, directory)
+    desired = load_desired(directory)
+    plan = _plan_to_apply(directory, target, options, console)
+    if plan.is_empty:
+        console.result("No changes. The instance matches the configuration.")
+        return EXIT_OK
+    _check_deletes(plan, options.max_deletes)
+    if options.plan_file is None and not options.yes:
+        if not options.interactive:
+            raise UsageError(
+                "refusing to deploy without --yes when not on a terminal; review the plan "
+                "above, then run again with --yes (or deploy a saved plan with --plan)"
+            )
+        if not confirm("Apply these changes?"):
+            raise DeployRefused.not_confirmed()
+    secrets = secrets_from_environment(desired.configuration, os.environ)
+    _check_secrets(plan, secrets)
+    report = apply_plan(
+        target,
+        plan,
+        parallelism=options.parallelism,
+        secrets=secrets,
+        on_event=lambda event: console.detail(str(event)),
+    )
+    console.result(_report_text(report, options.output_format))
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _plan_to_apply(
+    directory: Path, target: Target, options: DeployOptions, console: Console
+) -> Plan:
+    if options.plan_file is not None:
+        plan, saved_target = load_plan(options.plan_file)
+        if (
+            saved_target.get("service") != target.service
+            or saved_target.get("resource_group") != target.resource_group
+        ):
+            raise DeployRefused.other_target(saved_target, target)
+        _refuse_if_stale(target, plan)
+        return plan
+    plan_options = PlanOptions(prune=options.prune, parallelism=options.parallelism)
+    plan = make_plan(directory, target, plan_options, console)
+    console.info(render(plan, "text", options.color))
+    return plan
+
+
+def _refuse_if_stale(target: Target, plan: Plan) -> None:
+    current = fetch_etags(target, [c.resource_id for c in plan.changes])
+    stale = [c.resource_id for c in plan.changes if current.get(c.resource_id) != c.etag]
+    if stale:
+        raise DeployRefused.stale(stale)
+
+
+def _check_deletes(plan: Plan, limit: int | None) -> None:
+    deletes = [c for c in plan.changes if c.action is Action.DELETE]
+    count = len(deletes) + sum(len(c.cascade) for c in deletes)
+    if limit is not None and count > limit:
+        raise DeployRefused.too_many_deletes(count, limit)
+
+
+def _check_secrets(plan: Plan, secrets: Mapping[str, str]) -> None:
+    missing = [
+        c.resource_id for c in plan.changes if _needs_secret(c) and c.resource_id not in secrets
+    ]
+    if missing:
+        names = ", ".join(variable_for(m) for m in missing)
+        raise UsageError(
+            f"secret named values {', '.join(missing)} need their values: set {names} "
+            "(values are never stored in the repository); nothing was changed"
+        )
+
+
+def _needs_secret(change: Change) -> bool:
+    after = change.after
+    if change.action is Action.DELETE or after is None:
+        return False
+    properties = after.properties
+    return (
+        bool(properties.get("secret"))
+        and not properties.get("keyVault")
+        and ("value" not in properties)
+    )
+
+
+def _count(number: int, word: str, plural: str = "") -> str:
+    return f"{number} {word if number == 1 else plural or word + 's'}"
+
+
+def _report_text(report: ApplyReport, output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps(report.to_json(), indent=2)
+    lines = [
+        f"Applied {_count(len(report.applied), 'change')} ({_count(report.writes, 'write')}, "
+        f"{_count(report.retries, 'retry', 'retries')})."
+    ]
+    lines += [f"  failed: {failure.resource_id}: {failure.message}" for failure in report.failed]
+    if report.not_attempted:
+        lines.append(
+            "  not attempted (they depend on a failed change): " + ", ".join(report.not_attempted)
+        )
+    if not report.ok:
+        lines.append("Deploy incomplete; fix the failures and run deploy again to converge.")
+    return "\n".join(lines)
+
+
+__all__ = ["DeployOptions", "DeployRefused", "deploy", "target_fields"]

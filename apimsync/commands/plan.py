@@ -1,0 +1,91 @@
+"""``apimsync plan``: what a deploy would change on the live instance."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from apimsync.output import Console
+from apimsync.plan.changes import Action, Plan
+from apimsync.plan.diff import compute_plan
+from apimsync.plan.render import render_json, render_markdown, render_text
+from apimsync.plan.saved import save_plan
+from apimsync.targets.connection import Target, resolve_target
+from apimsync.targets.sdk import fetch_etags, read_instance
+from apimsync.workspace import load_desired
+
+EXIT_NO_CHANGES = 0
+EXIT_CHANGES = 2
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    ref: str | None = None
+    prune: bool = False
+    output_format: str = "text"
+    out_file: Path | None = None
+    detailed_exitcode: bool = False
+    color: bool = False
+    parallelism: int = 8
+
+
+def make_plan(directory: Path, target: Target, options: PlanOptions, console: Console) -> Plan:
+    """Read the files and the live instance and diff them, with ETags for what changes."""
+    desired = load_desired(directory, options.ref)
+    console.status(f"Reading {target.describe()} ...")
+    live = read_instance(target, parallelism=options.parallelism)
+    console.detail(f"read {len(live.configuration)} live resources in {live.requests} requests")
+    for kind in sorted(live.unsupported, key=lambda k: k.value):
+        console.info(f"note: {target.endpoint} does not serve {kind.label} settings; not planned")
+
+    def diff(etags: dict[str, str]) -> Plan:
+        return compute_plan(
+            desired.configuration,
+            live.configuration,
+            prune=options.prune,
+            etags=etags,
+            ignore_kinds=live.unsupported,
+        )
+
+    draft = diff({})
+    touched = [c.resource_id for c in draft.changes if c.action is not Action.CREATE]
+    return diff(fetch_etags(target, touched)) if touched else draft
+
+
+def render(plan: Plan, output_format: str, color: bool) -> str:
+    if output_format == "json":
+        return render_json(plan)
+    if output_format == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, color=color)
+
+
+def plan(
+    directory: Path,
+    target_options: Mapping[str, str | None],
+    options: PlanOptions,
+    console: Console,
+) -> int:
+    target = resolve_target(target_options, os.environ, directory)
+    result = make_plan(directory, target, options, console)
+    console.result(render(result, options.output_format, options.color))
+    if options.out_file is not None:
+        save_plan(result, options.out_file, target=target_fields(target))
+        console.info(
+            f"Saved the plan to {options.out_file}; apply it with "
+            f"'apimsync deploy --plan {options.out_file}'."
+        )
+    if options.detailed_exitcode and not result.is_empty:
+        return EXIT_CHANGES
+    return EXIT_NO_CHANGES
+
+
+def target_fields(target: Target) -> dict[str, str]:
+    return {
+        "subscription": target.subscription,
+        "resource_group": target.resource_group,
+        "service": target.service,
+        "endpoint": target.endpoint,
+    }

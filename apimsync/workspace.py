@@ -1,0 +1,99 @@
+"""The desired state: the configuration files of a working folder or of a git ref.
+
+Commands that change an instance start here; the files must validate without errors,
+or nothing is sent.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from apimsync.errors import ApimsyncError, InvalidConfiguration
+from apimsync.formats.files import CONFIG_ROOTS
+from apimsync.formats.scm.layout import Layout
+from apimsync.model import Configuration
+from apimsync.validate.tree import ValidationReport, validate_tree
+
+
+class GitRefError(ApimsyncError):
+    """A git ref cannot be read."""
+
+    @classmethod
+    def not_a_repository(cls, directory: Path) -> GitRefError:
+        return cls(f"{directory} is not inside a git repository, so --ref cannot be used")
+
+    @classmethod
+    def unknown(cls, ref: str, detail: str) -> GitRefError:
+        return cls(f"cannot read git ref '{ref}': {detail.strip().splitlines()[-1]}")
+
+
+@dataclass(frozen=True)
+class Desired:
+    configuration: Configuration
+    layout: Layout
+    report: ValidationReport
+
+
+def load_desired(directory: Path, ref: str | None = None) -> Desired:
+    """The validated configuration of ``directory`` (or of ``ref`` in its repository)."""
+    if ref is None:
+        return _validated(directory)
+    with exported_ref(directory, ref) as root:
+        return _validated(root)
+
+
+def _validated(root: Path) -> Desired:
+    report = validate_tree(root)
+    if report.errors:
+        raise InvalidConfiguration(report.findings)
+    return Desired(report.configuration, report.layout, report)
+
+
+@contextmanager
+def exported_ref(directory: Path, ref: str) -> Iterator[Path]:
+    """The configuration folders of ``directory`` as they are at git ``ref``, in a temp dir."""
+    import git
+
+    try:
+        repo = git.Repo(directory, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise GitRefError.not_a_repository(directory) from None
+    top = Path(repo.working_tree_dir or directory).resolve()
+    prefix = directory.resolve().relative_to(top).as_posix()
+    paths = [f"{prefix}/{r}" if prefix != "." else r for r in CONFIG_ROOTS]
+    present = [p for p in paths if _exists_at(repo, ref, p)]
+    with tempfile.TemporaryDirectory(prefix="apimsync-ref-") as temp:
+        if present:
+            stream = io.BytesIO()
+            try:
+                repo.archive(stream, ref, format="tar", path=present)
+            except git.GitCommandError as error:
+                raise GitRefError.unknown(ref, str(error.stderr)) from None
+            stream.seek(0)
+            with tarfile.open(fileobj=stream) as archive:
+                archive.extractall(temp, filter="data")
+        root = Path(temp) / prefix if prefix != "." else Path(temp)
+        root.mkdir(parents=True, exist_ok=True)
+        yield root
+
+
+def _exists_at(repo: object, ref: str, path: str) -> bool:
+    import git
+
+    try:
+        repo.git.cat_file("-e", f"{ref}:{path}")  # type: ignore[attr-defined]
+    except git.GitCommandError as error:
+        if "Not a valid object name" in str(error.stderr) and ":" not in str(error.stderr):
+            raise GitRefError.unknown(ref, str(error.stderr)) from None
+        try:
+            repo.git.rev_parse("--verify", f"{ref}^{{commit}}")  # type: ignore[attr-defined]
+        except git.GitCommandError as missing:
+            raise GitRefError.unknown(ref, str(missing.stderr)) from None
+        return False
+    return True
