@@ -241,7 +241,7 @@ class _Context:
         texts = _Texts(self, style, output)
         document = original.document if original is not None else None
         renderer: _Renderer = _RENDERERS.get(unit_kind, _render_simple)
-        rendered = renderer(self, unit_kind, anchor, resources, document, texts)
+        rendered = renderer(_Unit(self, unit_kind, anchor, resources, document, texts))
         output[main] = self._main_bytes(main, rendered, document, style)
         return output
 
@@ -261,35 +261,51 @@ class _Context:
         return main
 
 
-def _base_document(
-    context: _Context,
-    unit_kind: UnitKind,
-    resource: Resource,
-    document: Any,
-    texts: _Texts,
-    spec: KindSpec,
-    new_text: Callable[[str], str],
-) -> dict[str, Any]:
-    merged = to_scm(
-        document if isinstance(document, dict) else None,
-        resource.properties,
-        spec,
-        texts.sink(new_text),
-    )
-    if isinstance(document, dict):
+@dataclass(frozen=True)
+class _Unit:
+    """One unit being rendered: its resources, original document and text store."""
+
+    context: _Context
+    kind: UnitKind
+    anchor: str
+    resources: dict[str, Resource]
+    document: Any
+    texts: _Texts
+
+    @property
+    def original(self) -> dict[str, Any]:
+        """The document the unit was read from ({} for a new unit)."""
+        return self.document if isinstance(self.document, dict) else {}
+
+    @property
+    def name(self) -> str:
+        """The unit's opaque file name (folder or file stem)."""
+        return _unit_name(self.context.mains[self.anchor])
+
+    def policy(self, owner: str | None) -> Resource | None:
+        return self.resources.get(policy_id_of(owner))
+
+    def of_kind(self, kind: Kind) -> list[Resource]:
+        return [r for r in self.resources.values() if r.kind is kind]
+
+
+def _base_document(unit: _Unit, spec: KindSpec, new_text: Callable[[str], str]) -> dict[str, Any]:
+    """The unit's main document: merged into the original, or new in APIM's shape."""
+    resource = unit.resources[unit.anchor]
+    merged = to_scm(unit.original or None, resource.properties, spec, unit.texts.sink(new_text))
+    if unit.original:
         return merged
-    doc_id = version_set_to_scm(resource.id)
-    fresh: dict[str, Any] = {"id": doc_id, **merged}
-    if unit_kind not in _EXTRAS_UNITS:
-        fresh["__GitModuleVersion"] = context.module_version()
+    fresh: dict[str, Any] = {"id": version_set_to_scm(resource.id), **merged}
+    if unit.kind not in _EXTRAS_UNITS:
+        fresh["__GitModuleVersion"] = unit.context.module_version()
     return fresh
 
 
-def _text_namer(context: _Context, anchor: str, prefix: str) -> Callable[[str], str]:
+def _text_namer(unit: _Unit, prefix: str) -> Callable[[str], str]:
     """New text files of a unit: beside its main file, named after the JSON pointer."""
-    main = context.mains[anchor]
+    main = unit.context.mains[unit.anchor]
     folder, _, _ = main.rpartition("/")
-    stem = "" if main.endswith("/configuration.json") else _unit_name(main) + "."
+    stem = "" if main.endswith("/configuration.json") else unit.name + "."
 
     def name(pointer: str) -> str:
         return f"{folder}/{stem}{prefix}{_pointer_suffix(pointer)}"
@@ -303,70 +319,36 @@ def _pointer_suffix(pointer: str) -> str:
     return ".".join(safe_component(p) for p in parts) + extension
 
 
-def _render_simple(
-    context: _Context,
-    unit_kind: UnitKind,
-    anchor: str,
-    resources: dict[str, Resource],
-    document: Any,
-    texts: _Texts,
-) -> dict[str, Any]:
-    spec = UNIT_BY_UNIT[unit_kind]
-    prefix = {UnitKind.GROUP: "", UnitKind.PRODUCT: "product."}.get(unit_kind, "")
-    namer = _text_namer(context, anchor, prefix)
-    if unit_kind is UnitKind.POLICY_FRAGMENT:
-        main = context.mains[anchor]
-        namer = lambda _pointer: main.removesuffix(".json") + ".xml"  # noqa: E731
-    return _base_document(context, unit_kind, resources[anchor], document, texts, spec.spec, namer)
+_TEXT_PREFIXES = {UnitKind.API: "api.", UnitKind.PRODUCT: "product."}
 
 
-def _render_api(
-    context: _Context,
-    unit_kind: UnitKind,
-    anchor: str,
-    resources: dict[str, Resource],
-    document: Any,
-    texts: _Texts,
-) -> dict[str, Any]:
-    spec = UNIT_BY_UNIT[UnitKind.API].spec
-    result = _base_document(
-        context,
-        unit_kind,
-        resources[anchor],
-        document,
-        texts,
-        spec,
-        _text_namer(context, anchor, "api."),
-    )
-    original = document if isinstance(document, dict) else {}
-    folder = _unit_name(context.mains[anchor])
-    operations = _OperationWriter(context, anchor, folder, resources, texts)
-    result["operations"] = operations.render(original.get("operations"))
-    result["apiSchemas"] = _render_schemas(context, anchor, folder, resources, original, texts)
-    _set_policy(
-        result,
-        original,
-        resources.get(policy_id_of(anchor)),
-        texts,
-        f"{SCM_ROOT}/policies/apis/{folder}.xml",
-    )
-    return _version_last(result, document)
+def _render_simple(unit: _Unit) -> dict[str, Any]:
+    namer = _text_namer(unit, _TEXT_PREFIXES.get(unit.kind, ""))
+    if unit.kind is UnitKind.POLICY_FRAGMENT:
+        xml_path = unit.context.mains[unit.anchor].removesuffix(".json") + ".xml"
+        namer = lambda _pointer: xml_path  # noqa: E731
+    return _base_document(unit, UNIT_BY_UNIT[unit.kind].spec, namer)
 
 
-def _set_policy(
-    document: dict[str, Any],
-    original: Mapping[str, Any],
-    policy: Resource | None,
-    texts: _Texts,
-    new_path: str,
-) -> None:
-    existing = original.get("$ref-policy")
+def _render_api(unit: _Unit) -> dict[str, Any]:
+    result = _render_simple(unit)
+    result["operations"] = _OperationWriter(unit).render(unit.original.get("operations"))
+    result["apiSchemas"] = _render_schemas(unit)
+    _set_policy(result, unit, unit.anchor, f"{SCM_ROOT}/policies/apis/{unit.name}.xml")
+    return _version_last(result, unit)
+
+
+def _set_policy(document: dict[str, Any], unit: _Unit, owner: str | None, new_path: str) -> None:
+    """Point ``document``'s ``$ref-policy`` at the policy of ``owner`` (or at nothing)."""
+    policy = unit.policy(owner)
+    existing = document.get("$ref-policy")
     if policy is None:
         if existing:
             document["$ref-policy"] = None
         return
     path = normalize_repo_path(existing) if isinstance(existing, str) and existing else None
-    document["$ref-policy"] = texts.put(path or new_path, str(policy.properties.get("value", "")))
+    value = str(policy.properties.get("value", ""))
+    document["$ref-policy"] = unit.texts.put(path or new_path, value)
 
 
 def _ordered(originals: list[str], present: list[str]) -> list[str]:
@@ -375,180 +357,144 @@ def _ordered(originals: list[str], present: list[str]) -> list[str]:
     return kept + sorted(set(present) - set(kept))
 
 
+def _entries_by_id(value: Any) -> dict[str, dict[str, Any]]:
+    items = value if isinstance(value, list) else []
+    return {e["id"]: e for e in items if isinstance(e, dict) and isinstance(e.get("id"), str)}
+
+
 class _OperationWriter:
-    def __init__(
-        self,
-        context: _Context,
-        api_id: str,
-        folder: str,
-        resources: dict[str, Resource],
-        texts: _Texts,
-    ) -> None:
-        self.context = context
-        self.folder = folder
-        self.resources = resources
-        self.texts = texts
-        self.allocator = NameAllocator(frozenset(context.layout.files))
-        self.api_id = api_id
+    """The inline operations of an API document, each merged into its original entry."""
+
+    def __init__(self, unit: _Unit) -> None:
+        self.unit = unit
+        self.allocator = NameAllocator(frozenset(unit.context.layout.files))
+        self.stems: dict[str, str] = {}
 
     def render(self, original_entries: Any) -> list[dict[str, Any]]:
-        entries = {
-            e["id"]: e
-            for e in (original_entries if isinstance(original_entries, list) else [])
-            if isinstance(e, dict) and isinstance(e.get("id"), str)
-        }
-        present = [r.id for r in self.resources.values() if r.kind is Kind.OPERATION]
+        entries = _entries_by_id(original_entries)
+        present = [r.id for r in self.unit.of_kind(Kind.OPERATION)]
         return [
             self._entry(op_id, entries.get(op_id)) for op_id in _ordered(list(entries), present)
         ]
 
     def _entry(self, op_id: str, original: dict[str, Any] | None) -> dict[str, Any]:
-        operation = self.resources[op_id]
-        stem = None if original is not None else self._new_stem(op_id)
-        folder = f"{SCM_ROOT}/apis/{self.folder}/operations"
+        folder = f"{SCM_ROOT}/apis/{self.unit.name}/operations"
 
         def new_text(pointer: str) -> str:
-            return f"{folder}/{stem or self._new_stem(op_id)}.{_pointer_suffix(pointer)}"
+            return f"{folder}/{self._stem(op_id)}.{_pointer_suffix(pointer)}"
 
-        merged = to_scm(original, operation.properties, OPERATION_SPEC, self.texts.sink(new_text))
+        properties = self.unit.resources[op_id].properties
+        merged = to_scm(original, properties, OPERATION_SPEC, self.unit.texts.sink(new_text))
         entry = merged if original is not None else {"id": op_id, **merged, "policies": None}
         policy_path = (
-            f"{SCM_ROOT}/policies/apis/{self.folder}/operations/{stem or self._new_stem(op_id)}.xml"
+            f"{SCM_ROOT}/policies/apis/{self.unit.name}/operations/{self._stem(op_id)}.xml"
         )
-        _set_policy(
-            entry, original or {}, self.resources.get(policy_id_of(op_id)), self.texts, policy_path
-        )
+        _set_policy(entry, self.unit, op_id, policy_path)
         return entry
 
-    def _new_stem(self, op_id: str) -> str:
-        if not hasattr(self, "_stems"):
-            self._stems: dict[str, str] = {}
-        if op_id not in self._stems:
-            self._stems[op_id] = self.allocator.allocate(
+    def _stem(self, op_id: str) -> str:
+        """A new, free file stem for an operation's files (allocated on first use)."""
+        if op_id not in self.stems:
+            folder = f"{SCM_ROOT}/apis/{self.unit.name}"
+            self.stems[op_id] = self.allocator.allocate(
                 op_id,
                 [safe_component(last_segment(op_id))],
-                f"{SCM_ROOT}/apis/{self.folder}/operations/{{}}",
-                f"{SCM_ROOT}/policies/apis/{self.folder}/operations/{{}}.xml",
+                f"{folder}/operations/{{}}",
+                f"{SCM_ROOT}/policies/apis/{self.unit.name}/operations/{{}}.xml",
             )
-        return self._stems[op_id]
+        return self.stems[op_id]
 
 
-def _render_schemas(
-    context: _Context,
-    api_id: str,
-    folder: str,
-    resources: dict[str, Resource],
-    original: Mapping[str, Any],
-    texts: _Texts,
-) -> list[dict[str, Any]]:
-    entries = {
-        e["id"]: e
-        for e in (original.get("apiSchemas") or [])
-        if isinstance(e, dict) and isinstance(e.get("id"), str)
-    }
-    present = [r.id for r in resources.values() if r.kind is Kind.API_SCHEMA]
-    rendered = []
-    for schema_id in _ordered(list(entries), present):
-        schema = resources[schema_id]
-        entry = dict(entries.get(schema_id) or {"id": schema_id})
-        entry["contentType"] = schema.properties.get("contentType")
-        document = schema.properties.get("document") or {}
-        existing = entry.get("$ref-documentValue")
-        path = normalize_repo_path(existing) if isinstance(existing, str) and existing else None
-        name = safe_component(last_segment(schema_id))
-        new_path = f"{SCM_ROOT}/apis/{folder}/apiSchemas/{name}.document"
-        value = document.get("value") if hasattr(document, "get") else None
-        entry["$ref-documentValue"] = (
-            texts.put(path or new_path, str(value)) if value is not None else None
-        )
-        rendered.append(entry)
-    return rendered
+def _render_schemas(unit: _Unit) -> list[dict[str, Any]]:
+    entries = _entries_by_id(unit.original.get("apiSchemas"))
+    present = [r.id for r in unit.of_kind(Kind.API_SCHEMA)]
+    return [
+        _schema_entry(unit, unit.resources[sid], entries.get(sid))
+        for sid in _ordered(list(entries), present)
+    ]
 
 
-def _version_last(result: dict[str, Any], original: Any) -> dict[str, Any]:
+def _schema_entry(unit: _Unit, schema: Resource, original: dict[str, Any] | None) -> dict[str, Any]:
+    entry = dict(original or {"id": schema.id})
+    entry["contentType"] = schema.properties.get("contentType")
+    document = schema.properties.get("document")
+    value = document.get("value") if isinstance(document, Mapping) else None
+    existing = entry.get("$ref-documentValue")
+    path = normalize_repo_path(existing) if isinstance(existing, str) and existing else None
+    name = safe_component(last_segment(schema.id))
+    new_path = f"{SCM_ROOT}/apis/{unit.name}/apiSchemas/{name}.document"
+    entry["$ref-documentValue"] = (
+        unit.texts.put(path or new_path, str(value)) if value is not None else None
+    )
+    return entry
+
+
+def _version_last(result: dict[str, Any], unit: _Unit) -> dict[str, Any]:
     """New documents end with ``__GitModuleVersion``, as APIM writes them."""
-    if not isinstance(original, dict) and "__GitModuleVersion" in result:
+    if not unit.original and "__GitModuleVersion" in result:
         result["__GitModuleVersion"] = result.pop("__GitModuleVersion")
     return result
 
 
-def _render_product(
-    context: _Context,
-    unit_kind: UnitKind,
-    anchor: str,
-    resources: dict[str, Resource],
-    document: Any,
-    texts: _Texts,
-) -> dict[str, Any]:
-    result = _render_simple(context, unit_kind, anchor, resources, document, texts)
-    original = document if isinstance(document, dict) else {}
-    for key, kind, target_key in (
-        ("$refs-groups", Kind.PRODUCT_GROUP_LINK, "groupId"),
-        ("$refs-apis", Kind.PRODUCT_API_LINK, "apiId"),
-    ):
-        targets = [
-            context.main_of(str(r.properties.get(target_key)), f"'{r.id}'")
-            for r in resources.values()
-            if r.kind is kind
-        ]
-        previous = [p for p in original.get(key) or [] if isinstance(p, str)]
-        as_written = {p.lower(): p for p in previous}
-        result[key] = _ordered(previous, [as_written.get(t.lower(), t) for t in targets])
-    _set_policy(
-        result,
-        original,
-        resources.get(policy_id_of(anchor)),
-        texts,
-        f"{SCM_ROOT}/policies/products/{_unit_name(context.mains[anchor])}.xml",
-    )
-    return _version_last(result, document)
+def _link_list(
+    unit: _Unit, key: str, kind: Kind, target_key: str, entry_for: Callable[[str, str], str]
+) -> list[str]:
+    """The list a product or tag document holds its links in: each link's entry (a path or
+    an id), in the original order, written as the original wrote it (letter case)."""
+    entries = [entry_for(str(r.properties.get(target_key)), r.id) for r in unit.of_kind(kind)]
+    previous = [p for p in unit.original.get(key) or [] if isinstance(p, str)]
+    as_written = {p.lower(): p for p in previous}
+    return _ordered(previous, [as_written.get(e.lower(), e) for e in entries])
 
 
-def _render_tag(
-    context: _Context,
-    unit_kind: UnitKind,
-    anchor: str,
-    resources: dict[str, Resource],
-    document: Any,
-    texts: _Texts,
-) -> dict[str, Any]:
-    result = _render_simple(context, unit_kind, anchor, resources, document, texts)
-    original = document if isinstance(document, dict) else {}
-    for key, kind, target_key in (
-        ("apiIds", Kind.TAG_API_LINK, "apiId"),
-        ("productIds", Kind.TAG_PRODUCT_LINK, "productId"),
-        ("operationIds", Kind.TAG_OPERATION_LINK, "operationId"),
-    ):
-        targets = [str(r.properties.get(target_key)) for r in resources.values() if r.kind is kind]
-        previous = [p for p in original.get(key) or [] if isinstance(p, str)]
-        result[key] = _ordered(previous, targets)
+_PRODUCT_LINKS = (
+    ("$refs-groups", Kind.PRODUCT_GROUP_LINK, "groupId"),
+    ("$refs-apis", Kind.PRODUCT_API_LINK, "apiId"),
+)
+_TAG_LINKS = (
+    ("apiIds", Kind.TAG_API_LINK, "apiId"),
+    ("productIds", Kind.TAG_PRODUCT_LINK, "productId"),
+    ("operationIds", Kind.TAG_OPERATION_LINK, "operationId"),
+)
+
+
+def _render_product(unit: _Unit) -> dict[str, Any]:
+    """Products link to the main files of their APIs and groups."""
+    result = _render_simple(unit)
+    for key, kind, target_key in _PRODUCT_LINKS:
+        result[key] = _link_list(
+            unit,
+            key,
+            kind,
+            target_key,
+            lambda target, link: unit.context.main_of(target, f"'{link}'"),
+        )
+    _set_policy(result, unit, unit.anchor, f"{SCM_ROOT}/policies/products/{unit.name}.xml")
+    return _version_last(result, unit)
+
+
+def _render_tag(unit: _Unit) -> dict[str, Any]:
+    """Tags list the ids of what they tag."""
+    result = _render_simple(unit)
+    for key, kind, target_key in _TAG_LINKS:
+        result[key] = _link_list(unit, key, kind, target_key, lambda target, _link: target)
     result.setdefault("descriptions", [])
-    return _version_last(result, document)
+    return _version_last(result, unit)
 
 
-def _render_root(
-    context: _Context,
-    unit_kind: UnitKind,
-    anchor: str,
-    resources: dict[str, Resource],
-    document: Any,
-    texts: _Texts,
-) -> dict[str, Any]:
-    original = document if isinstance(document, dict) else {}
-    result = dict(original)
-    by_id = dict(resources)
-    settings = portal.resources_to_settings(original.get("settings"), by_id)
-    if settings or "settings" in original:
+def _render_root(unit: _Unit) -> dict[str, Any]:
+    """The root configuration.json: portal settings and the global policy."""
+    result = dict(unit.original)
+    settings = portal.resources_to_settings(unit.original.get("settings"), unit.resources)
+    if settings or "settings" in unit.original:
         result["settings"] = settings
-    _set_policy(
-        result, original, by_id.get(policy_id_of(None)), texts, f"{SCM_ROOT}/policies/global.xml"
-    )
-    if not original:
-        result["IntegrationModuleVersion"] = str(context.module_version())
+    _set_policy(result, unit, None, f"{SCM_ROOT}/policies/global.xml")
+    if not unit.original:
+        result["IntegrationModuleVersion"] = str(unit.context.module_version())
     return result
 
 
-_Renderer = Callable[["_Context", UnitKind, str, dict[str, Resource], Any, _Texts], dict[str, Any]]
+_Renderer = Callable[[_Unit], dict[str, Any]]
 _RENDERERS: dict[UnitKind, _Renderer] = {
     UnitKind.ROOT: _render_root,
     UnitKind.API: _render_api,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from apimsync.formats.scm import writer
 from apimsync.formats.scm.reader import read_tree
 from apimsync.formats.scm.writer import render_tree, write_tree
 from apimsync.model import Configuration, make_resource
@@ -241,3 +242,16 @@ def test_a_reference_outside_the_tree_is_a_finding_not_a_read(copy_export, ref: 
     codes = [(f.path, f.code) for f in result.findings]
     assert ("api-management/configuration.json", "ref-outside-tree") in codes
     assert "/policies/policy" not in result.configuration
+
+
+def test_merging_an_unchanged_unit_into_its_documents_reproduces_every_byte(
+    export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The targeted rewrites above rely on the merge path being faithful by itself, so
+    here every unit is merged and rendered even though nothing changed."""
+    result = read_tree(export)
+    monkeypatch.setattr(writer, "_unchanged", lambda *args: False)
+
+    rendered = render_tree(result.configuration, result.layout)
+
+    assert rendered == {path: source.raw for path, source in result.layout.files.items()}
