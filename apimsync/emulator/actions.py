@@ -89,21 +89,24 @@ def get_operation_result(ctx: Ctx) -> Reply:
 
 
 def list_all_policies(ctx: Ctx) -> Reply:
+    """Policy ids, no documents (as the spec's AllPoliciesContract): the documents are not
+    decoded and only the page's ids are resolved to their display form."""
     items = []
-    for row in ctx.store.of_kind(ctx.service, *POLICY_KINDS):
-        name = hashlib.sha256(row.key.encode("utf-8")).hexdigest()[:24]
+    for path in ctx.store.paths_of_kind(ctx.service, *POLICY_KINDS):
+        name = hashlib.sha256(path.lower().encode("utf-8")).hexdigest()[:24]
         items.append(
             {
                 "id": ctx.arm_id(f"allPolicies/{name}"),
                 "type": f"{T}/allPolicies",
                 "name": name,
-                "properties": {
-                    "referencePolicyId": ctx.display_id(row),
-                    "complianceState": "Compliant",
-                },
+                "properties": {"referencePolicyId": path, "complianceState": "Compliant"},
             }
         )
-    return page(ctx, items, {}, count=False)
+    reply = page(ctx, items, {}, count=False)
+    for item in reply.body["value"]:
+        properties = item["properties"]
+        properties["referencePolicyId"] = ctx.display_id(properties["referencePolicyId"])
+    return reply
 
 
 def list_fragment_references(ctx: Ctx) -> Reply:

@@ -216,6 +216,12 @@ class Store:
         marks = ", ".join("?" for _ in kinds)
         return self._select(f"service = ? AND kind IN ({marks})", service, *kinds)
 
+    def paths_of_kind(self, service: str, *kinds: str) -> list[str]:
+        """The paths of the resources of ``kinds`` (in key order), without their properties."""
+        marks = ", ".join("?" for _ in kinds)
+        sql = f"SELECT path FROM resources WHERE service = ? AND kind IN ({marks}) ORDER BY key"
+        return [str(record[0]) for record in self._query(sql, service, *kinds)]
+
     def referencing(self, service: str, ref_key: str, kind: str | None = None) -> list[Row]:
         if kind is None:
             return self._select("service = ? AND ref = ?", service, ref_key.lower())

@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.conftest import REPO
 
 
-def wait_for(path: Path, process: subprocess.Popen[str], seconds: float = 30) -> None:
+def wait_for(path: Path, process: subprocess.Popen[str], seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while not path.exists():
         assert process.poll() is None, process.communicate()

@@ -1,0 +1,1 @@
+"""apimsync benchmarks (see bench/RESULTS.md)."""

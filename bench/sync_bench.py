@@ -1,0 +1,227 @@
+"""Measure apimsync at scale against the emulator with a per-request latency.
+
+    python bench/sync_bench.py --apis 500 --latency-ms 25 --parallelism 8 --json
+    python bench/sync_bench.py --sizes 50,500,2000 --latency-ms 25
+
+For each size N it builds W(N) (see :mod:`bench.workload`) as files, starts an emulator
+(its own process) with one empty instance, and runs apimsync as a child process per
+phase: ``deploy_full`` (the empty instance to W(N)), ``plan`` (after the deploy: no
+changes expected), ``pull`` (into an empty folder), ``deploy_one_change`` (one backend
+URL changed) and ``validate`` (the W(N) files). Each phase reports the requests and
+writes the emulator counted, wall time, the child's peak RSS and
+``ideal_s = requests x latency / parallelism``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from apimsync.emulator import EmulatorProcess  # noqa: E402
+from apimsync.targets.connection import read_connection_file  # noqa: E402
+from bench.workload import workload, write_workload  # noqa: E402
+
+SERVICE = "bench"
+WRITE_METHODS = frozenset({"PUT", "PATCH", "POST", "DELETE"})
+PHASES = ("pull", "plan", "deploy_full", "deploy_one_change", "validate")
+CHANGED_BACKEND = "backend-00000"
+
+
+class PhaseFailed(RuntimeError):
+    pass
+
+
+class Counter:
+    """The emulator's request counters (``/_emulator/requests``)."""
+
+    def __init__(self, connection_file: Path) -> None:
+        settings = read_connection_file(connection_file)
+        self.url = settings["endpoint"] + "/_emulator/requests"
+        self.token = settings["token"]
+        self.context = ssl.create_default_context(cafile=settings["ca_bundle"])
+
+    def _call(self, method: str) -> dict[str, Any]:
+        request = urllib.request.Request(
+            self.url, method=method, headers={"Authorization": f"Bearer {self.token}"}
+        )
+        with urllib.request.urlopen(request, context=self.context) as response:
+            body = response.read()
+        document: dict[str, Any] = json.loads(body) if body else {}
+        return document
+
+    def reset(self) -> None:
+        self._call("DELETE")
+
+    def counts(self) -> tuple[int, int]:
+        """(requests, writes) since the last reset, the emulator's own routes left out."""
+        routes: dict[str, int] = self._call("GET").get("by_route", {})
+        requests = writes = 0
+        for route, count in routes.items():
+            if "/_emulator/" in route:
+                continue
+            requests += count
+            if route.split(" ", 1)[0] in WRITE_METHODS:
+                writes += count
+        return requests, writes
+
+
+def run_child(args: Sequence[str], env: dict[str, str], expect: Sequence[int] = (0,)) -> Any:
+    """Run ``python -m apimsync ARGS``; (wall seconds, peak RSS MB, stdout)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "apimsync", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            env=env,
+            cwd=REPO,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if child.returncode not in expect:
+        raise PhaseFailed(f"apimsync {' '.join(args[:1])} exited {child.returncode}: {stderr}")
+    return wall, usage.ru_maxrss / 1024.0, stdout
+
+
+def measure_sync(
+    phase: list[str], env: dict[str, str], counter: Counter, latency_ms: int, parallelism: int
+) -> dict[str, Any]:
+    counter.reset()
+    expect = (0, 2) if "plan" in phase else (0,)
+    wall, rss, _ = run_child([*phase, "--parallelism", str(parallelism)], env, expect)
+    requests, writes = counter.counts()
+    return {
+        "requests": requests,
+        "writes": writes,
+        "wall_s": round(wall, 3),
+        "peak_rss_mb": round(rss, 1),
+        "ideal_s": round(requests * latency_ms / 1000.0 / parallelism, 3),
+    }
+
+
+def change_one_backend(root: Path) -> None:
+    path = root / "api-management" / "backends" / CHANGED_BACKEND / "configuration.json"
+    document = json.loads(path.read_text(encoding="utf-8-sig"))
+    document["url"] = "https://moved.backend.example.test/api"
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+
+
+def run_size(apis: int, latency_ms: int, parallelism: int) -> dict[str, Any]:
+    """Every phase for W(``apis``)."""
+    with tempfile.TemporaryDirectory(prefix="apimsync-bench-") as scratch:
+        base = Path(scratch)
+        tree, pulled = base / "tree", base / "pulled"
+        configuration = workload(apis)
+        write_workload(configuration, tree)
+        with EmulatorProcess(
+            base / "emulator", mode="subprocess", services=(SERVICE,), latency_ms=latency_ms
+        ) as emulator:
+            env = {
+                **os.environ,
+                "APIMSYNC_CONNECTION": str(emulator.data_dir / "connection.json"),
+                "APIMSYNC_SERVICE": SERVICE,
+                "CI": "true",
+            }
+            env.pop("APIMSYNC_DEBUG", None)
+            counter = Counter(emulator.data_dir / "connection.json")
+            sync = {"latency_ms": latency_ms, "parallelism": parallelism}
+
+            deploy = ["deploy", "--dir", str(tree), "--yes"]
+            full = measure_sync(deploy, env, counter, **sync)
+            plan = measure_sync(
+                ["plan", "--dir", str(tree), "--detailed-exitcode"], env, counter, **sync
+            )
+            pull = measure_sync(["pull", "--dir", str(pulled)], env, counter, **sync)
+            change_one_backend(tree)
+            one = measure_sync(deploy, env, counter, **sync)
+        wall, rss, stdout = run_child(["validate", str(tree), "--format", "json"], dict(os.environ))
+        files = int(json.loads(stdout)["summary"]["files"])
+        validate = {
+            "files": files,
+            "wall_s": round(wall, 3),
+            "files_per_s": round(files / wall, 1) if wall > 0 else 0.0,
+            "peak_rss_mb": round(rss, 1),
+        }
+    return {
+        "apis": apis,
+        "resources": len(configuration),
+        "latency_ms": latency_ms,
+        "parallelism": parallelism,
+        "pull": pull,
+        "plan": plan,
+        "deploy_full": full,
+        "deploy_one_change": one,
+        "validate": validate,
+    }
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """A readable table: one row per size and phase."""
+    head = f"{'N':>6} {'R':>7} {'phase':<18} {'requests':>9} {'writes':>7} {'req/res':>8}"
+    head += f" {'wall_s':>8} {'ideal_s':>8} {'wall/ideal':>10} {'rss_mb':>7} {'files/s':>8}"
+    lines = [head, "-" * len(head)]
+    for result in results:
+        n, r = result["apis"], result["resources"]
+        for phase in ("deploy_full", "plan", "pull", "deploy_one_change"):
+            p = result[phase]
+            ratio = p["wall_s"] / p["ideal_s"] if p["ideal_s"] else float("nan")
+            lines.append(
+                f"{n:>6} {r:>7} {phase:<18} {p['requests']:>9} {p['writes']:>7}"
+                f" {p['requests'] / r:>8.3f} {p['wall_s']:>8.2f} {p['ideal_s']:>8.2f}"
+                f" {ratio:>10.2f} {p['peak_rss_mb']:>7.1f} {'':>8}"
+            )
+        v = result["validate"]
+        lines.append(
+            f"{n:>6} {r:>7} {'validate':<18} {'':>9} {'':>7} {'':>8} {v['wall_s']:>8.2f}"
+            f" {'':>8} {'':>10} {v['peak_rss_mb']:>7.1f} {v['files_per_s']:>8.0f}"
+        )
+    latency, parallelism = results[0]["latency_ms"], results[0]["parallelism"]
+    lines.append(f"latency {latency} ms, parallelism {parallelism}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--apis", type=int, help="N: the number of APIs of W(N)")
+    sizes.add_argument("--sizes", help="several N, comma-separated (50,500,2000)")
+    parser.add_argument("--latency-ms", type=int, default=25)
+    parser.add_argument("--parallelism", type=int, default=8)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    options = parser.parse_args(argv)
+    if options.sizes:
+        counts = [int(part) for part in options.sizes.split(",") if part.strip()]
+    else:
+        counts = [options.apis if options.apis is not None else 50]
+    results = []
+    for apis in counts:
+        results.append(run_size(apis, options.latency_ms, options.parallelism))
+        if not options.json:
+            print(table(results[-1:]), flush=True)
+    if options.json:
+        document: Any = results[0] if options.apis is not None or not options.sizes else results
+        print(json.dumps(document, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""The benchmark harness at a small size (W(20), no latency): its JSON shape and sanity.
+
+Speed targets live in the benchmark's output (bench/RESULTS.md), never in assertions here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from tests.conftest import REPO
+
+SYNC_PHASES = ("pull", "plan", "deploy_full", "deploy_one_change")
+SYNC_FIELDS = {"requests", "writes", "wall_s", "peak_rss_mb", "ideal_s"}
+
+
+def run_bench(*args: str) -> Any:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "sync_bench.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_smoke_run_prints_one_object_of_the_documented_shape() -> None:
+    document = run_bench("--apis", "20", "--latency-ms", "0", "--parallelism", "4", "--json")
+
+    assert set(document) == {"apis", "resources", "latency_ms", "parallelism", "validate"} | set(
+        SYNC_PHASES
+    )
+    assert (document["apis"], document["latency_ms"], document["parallelism"]) == (20, 0, 4)
+    resources = document["resources"]
+    assert resources > 20 * 11
+    for name in SYNC_PHASES:
+        phase = document[name]
+        assert set(phase) == SYNC_FIELDS, name
+        assert phase["requests"] > 0 and phase["wall_s"] > 0 and phase["peak_rss_mb"] > 0, name
+        assert phase["ideal_s"] == 0, name  # no latency
+    assert document["pull"]["writes"] == 0 and document["plan"]["writes"] == 0
+    assert document["deploy_full"]["writes"] == resources
+    assert document["deploy_one_change"]["writes"] == 1
+    assert document["plan"]["requests"] < resources
+    validate = document["validate"]
+    assert set(validate) >= {"files", "wall_s", "files_per_s"}
+    assert validate["files"] > resources // 2 and validate["files_per_s"] > 0
