@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from apimsync.environments import FOLDER as ENVIRONMENTS
 from apimsync.errors import ApimsyncError, InvalidConfiguration
 from apimsync.formats.files import CONFIG_ROOTS
 from apimsync.formats.scm.layout import Layout
@@ -40,16 +41,19 @@ class Desired:
     report: ValidationReport
 
 
-def load_desired(directory: Path, ref: str | None = None) -> Desired:
-    """The validated configuration of ``directory`` (or of ``ref`` in its repository)."""
+def load_desired(
+    directory: Path, ref: str | None = None, environment: str | None = None
+) -> Desired:
+    """The validated configuration of ``directory`` (or of ``ref`` in its repository),
+    with the overlay ``environments/<environment>.json`` applied when one is named."""
     if ref is None:
-        return _validated(directory)
+        return _validated(directory, environment)
     with exported_ref(directory, ref) as root:
-        return _validated(root)
+        return _validated(root, environment)
 
 
-def _validated(root: Path) -> Desired:
-    report = validate_tree(root)
+def _validated(root: Path, environment: str | None) -> Desired:
+    report = validate_tree(root, environment)
     if report.errors:
         raise InvalidConfiguration(report.findings)
     return Desired(report.configuration, report.layout, report)
@@ -66,7 +70,7 @@ def exported_ref(directory: Path, ref: str) -> Iterator[Path]:
         raise GitRefError.not_a_repository(directory) from None
     top = Path(repo.working_tree_dir or directory).resolve()
     prefix = directory.resolve().relative_to(top).as_posix()
-    paths = [f"{prefix}/{r}" if prefix != "." else r for r in CONFIG_ROOTS]
+    paths = [f"{prefix}/{r}" if prefix != "." else r for r in (*CONFIG_ROOTS, ENVIRONMENTS)]
     present = [p for p in paths if _exists_at(repo, ref, p)]
     with tempfile.TemporaryDirectory(prefix="apimsync-ref-") as temp:
         if present:
