@@ -7,7 +7,8 @@ resources, collecting all findings before it returns.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from apimsync.validate.findings import Finding, Findings, Severity
 from apimsync.validate.json_checks import check_json_file, json_file_kind
 from apimsync.validate.policy_rules import PolicyScope, check_policy
 from apimsync.validate.references import LocatedReference, ReferenceChecker
+from apimsync.validate.secrets import check_secrets
 
 
 @dataclass(frozen=True)
@@ -44,36 +46,60 @@ class ValidationReport:
         return bool(self.errors or (strict and self.warnings))
 
 
-def validate_tree(root: Path) -> ValidationReport:
-    """Validate the configuration below ``root`` (the folder holding ``api-management/``)."""
+def validate_tree(
+    root: Path,
+    environment: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    focus: Collection[str] | None = None,
+) -> ValidationReport:
+    """Validate the configuration below ``root`` (the folder holding ``api-management/``),
+    with the overlay of ``environment`` applied when one is named. With ``focus``, only
+    those files are checked on their own (schemas, policy rules); every file is still read
+    for the references between them."""
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder; pass the folder that holds {SCM_ROOT}/")
     if not any((root / top).is_dir() for top in CONFIG_ROOTS):
         raise UsageError(
             f"{root} holds no {SCM_ROOT}/ folder; pass the folder of the repository that does"
         )
+    if environment is not None:
+        from apimsync.validate.environment import validate_environment
+
+        environ = os.environ if environ is None else environ
+        return validate_environment(root, environment, environ, focus)
+    return validate_files(root, focus)
+
+
+def validate_files(root: Path, focus: Collection[str] | None = None) -> ValidationReport:
+    """Validate the files below ``root`` as they are (no overlay)."""
     result = read_tree(root)
+    checked = set(result.layout.files if focus is None else focus)
     findings = Findings()
     findings.extend(result.findings)
     failed_json = {f.path for f in result.findings if f.code == "json-syntax"}
     for path, source in sorted(result.layout.files.items()):
-        if source.text is not None and path not in failed_json and json_file_kind(path):
+        if path not in checked or source.text is None or path in failed_json:
+            continue
+        if json_file_kind(path):
             check_json_file(path, source.text.removeprefix("\ufeff"), findings)
-    references = list(_check_policies(result, findings))
+    references = list(_check_policies(result, findings, checked))
     ReferenceChecker(result.configuration, result.layout, findings).check_all(references)
+    check_secrets(result.configuration, result.layout, findings)
     return ValidationReport(
         root=root,
         findings=tuple(findings.sorted()),
-        files_checked=len(result.layout.files),
+        files_checked=len(checked & set(result.layout.files)),
         configuration=result.configuration,
         layout=result.layout,
     )
 
 
-def _check_policies(result: ReadResult, findings: Findings) -> Iterator[LocatedReference]:
+def _check_policies(
+    result: ReadResult, findings: Findings, checked: set[str]
+) -> Iterator[LocatedReference]:
     for resource in result.configuration.of_kind(Kind.POLICY, Kind.POLICY_FRAGMENT):
         path = result.layout.policy_files.get(resource.id)
-        if path is None:
+        if path is None or path not in checked:
             continue
         try:
             document = parse_policy(str(resource.properties.get("value", "")), path)
