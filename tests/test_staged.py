@@ -1,0 +1,111 @@
+"""``validate --staged``: git's index is validated, partially when the change is small."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from apimsync.staged import Git, _selection, validate_staged
+from apimsync.validate.tree import validate_tree
+from bench.workload import workload, write_workload
+from tests.gitrepos import ROUND_ROBIN, break_policy, committed_copy, git
+
+
+def test_the_index_is_validated_not_the_working_files(tmp_path: Path) -> None:
+    repo = committed_copy(tmp_path / "repo")
+    break_policy(repo)
+
+    unstaged = validate_staged(repo)
+    git(repo, "add", "-A")
+    staged = validate_staged(repo)
+
+    assert unstaged.errors == []
+    assert [(f.path, f.code) for f in staged.errors] == [(ROUND_ROBIN, "policy-section")]
+    assert "forward-request" in staged.errors[0].message
+
+
+def test_deleting_a_backend_reports_the_policy_that_names_it(tmp_path: Path) -> None:
+    repo = committed_copy(tmp_path / "repo")
+    git(repo, "rm", "-q", "-r", "api-management/backends/openaithree")
+
+    report = validate_staged(repo)
+
+    assert (ROUND_ROBIN, "unknown-backend") in {(f.path, f.code) for f in report.errors}
+
+
+def test_a_new_api_on_a_taken_path_is_caught(tmp_path: Path) -> None:
+    repo = committed_copy(tmp_path / "repo")
+    source = repo / "api-management/apis/open-ai/configuration.json"
+    document = json.loads(source.read_text())
+    document.update({"id": "/apis/open-ai-copy", "operations": [], "name": "Copy"})
+    for key in ("$ref-policy", "$ref-description"):
+        document.pop(key)
+    copy = repo / "api-management/apis/open-ai-copy/configuration.json"
+    copy.parent.mkdir()
+    copy.write_text(json.dumps(document, indent=2))
+    git(repo, "add", "-A")
+
+    report = validate_staged(repo)
+
+    assert "duplicate-api-path" in {f.code for f in report.errors}
+
+
+def test_an_overlay_change_validates_the_whole_merged_configuration(tmp_path: Path) -> None:
+    repo = committed_copy(tmp_path / "repo")
+    overlay = repo / "environments/dev.json"
+    document = json.loads(overlay.read_text())
+    document["resources"]["/backends/openaione"]["protocol"] = "ftp"
+    overlay.write_text(json.dumps(document, indent=2))
+    git(repo, "add", "-A")
+
+    assert validate_staged(repo).errors == []
+    assert [f.path for f in validate_staged(repo, "dev", {}).errors] == ["environments/dev.json"]
+
+
+def test_a_small_change_in_a_big_repository_reads_a_small_part(tmp_path: Path) -> None:
+    repo = tmp_path / "big"
+    write_workload(workload(100), repo)
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "big")
+    policies = sorted((repo / "api-management/policies/apis").glob("*.xml"))[:19]
+    for path in policies:
+        path.write_text(path.read_text().replace("<base />", "<base /> ", 1))
+    broken = policies[0]
+    broken.write_text(broken.read_text().replace("<base /> ", "<base />\n<forward-request />", 1))
+    git(repo, "add", "-A")
+    backend = next((repo / "api-management/backends").iterdir())
+    git(repo, "rm", "-q", "-r", backend.relative_to(repo).as_posix())
+
+    started = time.perf_counter()
+    partial = validate_staged(repo)
+    elapsed = time.perf_counter() - started
+    git(repo, "stash", "-q", "--keep-index")
+    full = validate_tree(repo)
+    staged = Git.at(repo).staged()
+
+    assert len(staged.files) > 1500
+    assert len(_selection(Git.at(repo), staged).files) < len(staged.files) // 4
+    assert {(f.path, f.code) for f in partial.errors} == {(f.path, f.code) for f in full.errors}
+    assert {f.code for f in partial.errors} >= {"policy-section", "unknown-backend"}
+    assert elapsed < 10, elapsed
+
+
+def test_a_small_change_is_validated_with_the_overlay_applied(tmp_path: Path) -> None:
+    repo = committed_copy(tmp_path / "repo")
+    limits = repo / "api-management-extras/policyFragments/openai-usage-limits.xml"
+    limits.write_text(limits.read_text().replace('calls="60"', 'calls="90"'))
+    pool = repo / "api-management/backends/openai-pool/configuration.json"
+    document = json.loads(pool.read_text())
+    document["pool"]["services"][0]["priority"] = 500
+    pool.write_text(json.dumps(document, indent=2))
+    git(repo, "add", "-A")
+
+    base = validate_staged(repo)
+    dev = validate_staged(repo, "dev", {})
+
+    assert [f.path for f in base.errors] == [
+        "api-management/backends/openai-pool/configuration.json"
+    ]
+    assert dev.errors == []  # the dev overlay replaces the pool's members
