@@ -85,8 +85,12 @@ def test_a_backend_url_edit_is_one_update_of_exactly_url() -> None:
 
 
 def test_nested_fields_are_json_pointers_and_absent_values_are_missing() -> None:
-    desired = load("example")
-    backend = resource("example", "/backends/openaitwo")
+    backend = resource("example", "/backends/openaitwo").with_properties(
+        credentials={
+            "header": {"api-key": ["{{OpenAI-Key2}}"], "Content-Type": ["application/json"]}
+        }
+    )
+    desired = _replace(load("example"), backend)
     live_backend = backend.with_properties(
         credentials={"header": {"api-key": ["{{old}}"], "x/y~z": ["1"]}}
     )

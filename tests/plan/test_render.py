@@ -13,7 +13,7 @@ from apimsync.plan.render import NO_CHANGES, render_json, render_markdown, rende
 from apimsync.plan.secrets import SENSITIVE
 from tests.plan.conftest import SECRETS, load, resource, secret_scenario
 
-POLICY_ID = "/apis/open-ai/operations/post-query/policies/policy"
+POLICY_ID = "/apis/open-ai/operations/chat-completions-round-robin/policies/policy"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -23,7 +23,7 @@ def _mixed_plan(*, prune: bool = True) -> Plan:
     policy = resource("example", POLICY_ID)
     live = desired.with_resources(
         resource("example", "/backends/openaione").with_properties(url="https://old.example"),
-        policy.with_properties(value=policy.xml.replace('calls="10"', 'calls="99"')),
+        policy.with_properties(value=policy.xml.replace('template="/', 'template="/old/')),
         make_resource("/apis/legacy", {"displayName": "Legacy", "path": "legacy"}),
     ).with_resources(
         make_resource("/apis/legacy/operations/get", {"displayName": "g", "method": "GET"}),
@@ -53,8 +53,8 @@ def test_text_shows_a_policy_change_as_a_unified_diff_of_the_canonical_form() ->
     text = render_text(_mixed_plan(), color=False)
 
     assert "  ~ " + POLICY_ID + "\n      --- live\n      +++ desired\n      @@ " in text
-    assert re.search(r'\n      -    <rate-limit-by-key calls="99" ', text)
-    assert re.search(r'\n      \+    <rate-limit-by-key calls="10" ', text)
+    assert re.search(r'\n      -    <rewrite-uri template="/old/deployments/', text)
+    assert re.search(r'\n      \+    <rewrite-uri template="/deployments/', text)
 
 
 def test_text_colours_only_when_asked() -> None:
@@ -117,7 +117,7 @@ def test_markdown_has_a_summary_a_table_and_folded_policy_diffs() -> None:
     assert "| create | tag | `/tags/new` |  |" in markdown
     assert f"<details><summary>policy diff: <code>{POLICY_ID}</code></summary>" in markdown
     diff = markdown.split("```diff\n", 1)[1].split("\n```", 1)[0]
-    assert "--- live" in diff and '+    <rate-limit-by-key calls="10"' in diff
+    assert "--- live" in diff and '+    <rewrite-uri template="/deployments/' in diff
     assert markdown.count("<details>") == markdown.count("</details>") == 2
     assert "- `/apis/legacy`" in markdown
 
