@@ -83,11 +83,32 @@ def _console(kwargs: dict[str, Any]) -> Console:
     return Console(quiet=kwargs.pop("quiet"), verbose=kwargs.pop("verbose"))
 
 
-def _via(value: str) -> None:
-    if value == "git":
-        raise click.UsageError(
-            "--via git is not available yet; use --via sdk (the default)", ctx=None
-        )
+def via_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--via`` (the management API or the instance's scm git repository) and ``--branch``."""
+    function = click.option(
+        "--branch",
+        default="master",
+        show_default=True,
+        help="Branch of the instance's scm git repository (with --via git).",
+    )(function)
+    return click.option(
+        "--via",
+        type=click.Choice(["sdk", "git"]),
+        default="sdk",
+        show_default=True,
+        help="sdk: the management API; git: the instance's scm git repository.",
+    )(function)
+
+
+def env_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--env NAME``: apply the overlay ``environments/NAME.json`` to the files."""
+    return click.option(
+        "--env",
+        "environment",
+        default=None,
+        metavar="NAME",
+        help="Apply the environment overlay environments/NAME.json to the files.",
+    )(function)
 
 
 @cli.command()
@@ -101,37 +122,57 @@ def _via(value: str) -> None:
     help="text: one finding per line; json: one document for machines.",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def validate(directory: Path, output_format: str, strict: bool) -> None:
+@env_option
+@click.option(
+    "--staged",
+    is_flag=True,
+    help="Validate what git's index holds (what the next commit will), not the files.",
+)
+def validate(
+    directory: Path, output_format: str, strict: bool, environment: str | None, staged: bool
+) -> None:
     """Check the configuration in DIRECTORY (which holds api-management/) offline.
 
     Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage error.
     """
     from apimsync.commands.validate import validate as run
 
-    _finish(lambda: run(directory, output_format=output_format, strict=strict, out=sys.stdout))
+    _finish(
+        lambda: run(
+            directory,
+            output_format=output_format,
+            strict=strict,
+            out=sys.stdout,
+            environment=environment,
+            staged=staged,
+        )
+    )
 
 
 @cli.command()
 @target_options
-@click.option("--via", type=click.Choice(["sdk", "git"]), default="sdk", show_default=True)
+@via_options
+@env_option
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
-def pull(via: str, parallelism: int, **kwargs: Any) -> None:
+@click.option("--save", is_flag=True, help="With --via git: save the instance to the branch first.")
+def pull(parallelism: int, **kwargs: Any) -> None:
     """Write the live instance's configuration into the working folder.
 
     Files keep their names and style; an unchanged resource's files are not touched;
-    secret named values are written without their values.
+    secret named values are written without their values. With --via git, clone (or
+    fast-forward) a branch of the instance's scm repository instead.
     """
     from apimsync.commands.pull import pull as run
 
-    _via(via)
     directory = kwargs.pop("directory")
     target, console = _target(kwargs), _console(kwargs)
-    _finish(lambda: run(directory, target, console, parallelism=parallelism))
+    _finish(lambda: run(directory, target, console, parallelism=parallelism, **kwargs))
 
 
 @cli.command()
 @target_options
-@click.option("--via", type=click.Choice(["sdk", "git"]), default="sdk", show_default=True)
+@via_options
+@env_option
 @click.option("--ref", default=None, help="Plan the files of this git ref, not the working tree.")
 @click.option("--prune", is_flag=True, help="Delete live resources that are not in the files.")
 @click.option(
@@ -153,12 +194,11 @@ def pull(via: str, parallelism: int, **kwargs: Any) -> None:
 )
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
-def plan(via: str, no_color: bool, **kwargs: Any) -> None:
+def plan(no_color: bool, **kwargs: Any) -> None:
     """Show what deploy would change on the live instance, like terraform plan."""
     from apimsync.commands.plan import PlanOptions
     from apimsync.commands.plan import plan as run
 
-    _via(via)
     directory = kwargs.pop("directory")
     target, console = _target(kwargs), _console(kwargs)
     options = PlanOptions(color=wants_color(sys.stdout, no_color), **kwargs)
@@ -168,7 +208,8 @@ def plan(via: str, no_color: bool, **kwargs: Any) -> None:
 
 @cli.command()
 @target_options
-@click.option("--via", type=click.Choice(["sdk", "git"]), default="sdk", show_default=True)
+@via_options
+@env_option
 @click.option(
     "--plan",
     "plan_file",
@@ -194,12 +235,11 @@ def plan(via: str, no_color: bool, **kwargs: Any) -> None:
     help="Format of the final report.",
 )
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
-def deploy(via: str, no_color: bool, **kwargs: Any) -> None:
+def deploy(no_color: bool, **kwargs: Any) -> None:
     """Apply the files (or a saved plan) to the live instance."""
     from apimsync.commands.deploy import DeployOptions
     from apimsync.commands.deploy import deploy as run
 
-    _via(via)
     directory = kwargs.pop("directory")
     target, console = _target(kwargs), _console(kwargs)
     options = DeployOptions(
@@ -226,6 +266,38 @@ def demo(example: Path, no_color: bool) -> None:
     from apimsync.commands.demo import demo as run
 
     _finish(lambda: run(example, Console(), color=wants_color(sys.stdout, no_color)))
+
+
+@cli.group()
+def hooks() -> None:
+    """Git hooks: validate the staged configuration, plan what is pushed."""
+
+
+@hooks.command("install")
+@click.option(
+    "--dir",
+    "directory",
+    type=DIRECTORY,
+    default=Path("."),
+    show_default=True,
+    help="Folder that holds api-management/, inside the git repository.",
+)
+@click.option("--pre-push", is_flag=True, help="Also plan each pushed commit (needs a target).")
+@env_option
+@click.option(
+    "--force", is_flag=True, help="Replace hooks apimsync did not write (kept as backups)."
+)
+def hooks_install(directory: Path, pre_push: bool, environment: str | None, force: bool) -> None:
+    """Write a pre-commit hook that validates the staged configuration.
+
+    With --pre-push, also a pre-push hook that runs 'apimsync plan' for each pushed commit
+    (against --env NAME). The hooks skip, with a message, where apimsync is not installed.
+    """
+    from apimsync.commands.hooks import install as run
+
+    _finish(
+        lambda: run(directory, Console(), pre_push=pre_push, environment=environment, force=force)
+    )
 
 
 @cli.group()

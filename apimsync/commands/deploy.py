@@ -1,4 +1,8 @@
-"""``apimsync deploy``: apply the files (or a saved plan) to the live instance."""
+"""``apimsync deploy``: apply the files (or a saved plan) to the live instance.
+
+``--via git`` pushes the committed configuration to a branch of the instance's scm
+repository and deploys it there (:mod:`apimsync.targets.git`).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,13 @@ from apimsync.plan.changes import Action, Change, Plan
 from apimsync.plan.saved import load_plan
 from apimsync.secrets_env import secrets_from_environment, variable_for
 from apimsync.targets.connection import Target, resolve_target
+from apimsync.targets.git import (
+    DEFAULT_BRANCH,
+    GitDeployment,
+    GitDeployResult,
+    describe_sync_state,
+    render_prepared,
+)
 from apimsync.targets.sdk import ApplyReport, apply_plan, fetch_etags
 from apimsync.workspace import load_desired
 
@@ -62,6 +73,9 @@ class DeployOptions:
     interactive: bool = False
     output_format: str = "text"
     color: bool = False
+    via: str = "sdk"
+    branch: str = DEFAULT_BRANCH
+    environment: str | None = None
 
 
 def deploy(
@@ -72,20 +86,18 @@ def deploy(
     confirm: Callable[[str], bool],
 ) -> int:
     target = resolve_target(target_options, os.environ, directory)
-    desired = load_desired(directory)
+    if options.via == "git":
+        if options.environment:
+            raise UsageError("--env cannot be used with --via git yet; use --via sdk")
+        return _deploy_via_git(directory, target, options, console, confirm)
+    desired = load_desired(directory, environment=options.environment)
     plan = _plan_to_apply(directory, target, options, console)
     if plan.is_empty:
         console.result("No changes. The instance matches the configuration.")
         return EXIT_OK
     _check_deletes(plan, options.max_deletes)
-    if options.plan_file is None and not options.yes:
-        if not options.interactive:
-            raise UsageError(
-                "refusing to deploy without --yes when not on a terminal; review the plan "
-                "above, then run again with --yes (or deploy a saved plan with --plan)"
-            )
-        if not confirm("Apply these changes?"):
-            raise DeployRefused.not_confirmed()
+    if options.plan_file is None:
+        _confirm_or_refuse(options, confirm)
     secrets = secrets_from_environment(desired.configuration, os.environ)
     _check_secrets(plan, secrets)
     report = apply_plan(
@@ -97,6 +109,75 @@ def deploy(
     )
     console.result(_report_text(report, options.output_format))
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _confirm_or_refuse(options: DeployOptions, confirm: Callable[[str], bool]) -> None:
+    if options.yes:
+        return
+    if not options.interactive:
+        raise UsageError(
+            "refusing to deploy without --yes when not on a terminal; review the plan "
+            "above, then run again with --yes (or deploy a saved plan with --plan)"
+        )
+    if not confirm("Apply these changes?"):
+        raise DeployRefused.not_confirmed()
+
+
+def _deploy_via_git(
+    directory: Path,
+    target: Target,
+    options: DeployOptions,
+    console: Console,
+    confirm: Callable[[str], bool],
+) -> int:
+    """Extras through the management API, the rest through the instance's repository."""
+    if options.plan_file is not None:
+        raise UsageError("--plan applies saved plans through the management API, not --via git")
+    deployment = GitDeployment(
+        target, directory, options.branch, console, options.prune, options.parallelism
+    )
+    work = deployment.check_committed()
+    desired, extras = deployment.plan_extras()
+    secrets = secrets_from_environment(desired.configuration, os.environ)
+    _check_secrets(extras, secrets)
+    prepared = deployment.push_and_validate(work, desired, extras)
+    console.info(render_prepared(prepared, options.branch, options.color))
+    if not prepared.is_empty:
+        try:
+            _check_delete_count(prepared.deletes, options.max_deletes)
+            _confirm_or_refuse(options, confirm)
+        except ApimsyncError:
+            console.info(f"Branch '{options.branch}' holds {prepared.commit[:12]}; not deployed.")
+            raise
+    result = deployment.apply(prepared, secrets, lambda event: console.detail(str(event)))
+    console.result(_git_report(result, options.output_format))
+    if result.error is not None:
+        raise result.error
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _git_report(result: GitDeployResult, output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps(result.to_json(), indent=2)
+    lines = []
+    if _did_something(result.before):
+        lines.append("Before the deploy: " + _report_text(result.before, "text"))
+    if result.after is not None:
+        lines.append(result.result_info)
+        if _did_something(result.after):
+            lines.append("After the deploy: " + _report_text(result.after, "text"))
+            lines.append(
+                "(The changes after the deploy are not in the repository's layout, so the "
+                "instance may report that it is no longer in sync with the branch.)"
+            )
+    elif result.error is None:
+        lines.append(f"Branch '{result.branch}' was not deployed; fix the failures and run again.")
+    lines.append(describe_sync_state(result.sync))
+    return "\n".join(lines)
+
+
+def _did_something(report: ApplyReport) -> bool:
+    return bool(report.applied or report.failed or report.not_attempted)
 
 
 def _plan_to_apply(
@@ -111,7 +192,9 @@ def _plan_to_apply(
             raise DeployRefused.other_target(saved_target, target)
         _refuse_if_stale(target, plan)
         return plan
-    plan_options = PlanOptions(prune=options.prune, parallelism=options.parallelism)
+    plan_options = PlanOptions(
+        prune=options.prune, parallelism=options.parallelism, environment=options.environment
+    )
     plan = make_plan(directory, target, plan_options, console)
     console.info(render(plan, "text", options.color))
     return plan
@@ -126,7 +209,10 @@ def _refuse_if_stale(target: Target, plan: Plan) -> None:
 
 def _check_deletes(plan: Plan, limit: int | None) -> None:
     deletes = [c for c in plan.changes if c.action is Action.DELETE]
-    count = len(deletes) + sum(len(c.cascade) for c in deletes)
+    _check_delete_count(len(deletes) + sum(len(c.cascade) for c in deletes), limit)
+
+
+def _check_delete_count(count: int, limit: int | None) -> None:
     if limit is not None and count > limit:
         raise DeployRefused.too_many_deletes(count, limit)
 

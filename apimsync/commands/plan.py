@@ -1,4 +1,8 @@
-"""``apimsync plan``: what a deploy would change on the live instance."""
+"""``apimsync plan``: what a deploy would change on the live instance.
+
+``--via git`` compares the files with a branch of the instance's scm repository instead,
+for the kinds that repository holds (:mod:`apimsync.targets.git`).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from apimsync.errors import UsageError
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Plan
 from apimsync.plan.diff import compute_plan
 from apimsync.plan.render import render_json, render_markdown, render_text
 from apimsync.plan.saved import save_plan
 from apimsync.targets.connection import Target, resolve_target
+from apimsync.targets.git import DEFAULT_BRANCH, branch_configuration, plan_against_branch
 from apimsync.targets.sdk import fetch_etags, read_instance
 from apimsync.workspace import load_desired
 
@@ -29,11 +35,19 @@ class PlanOptions:
     detailed_exitcode: bool = False
     color: bool = False
     parallelism: int = 8
+    via: str = "sdk"
+    branch: str = DEFAULT_BRANCH
+    environment: str | None = None
 
 
 def make_plan(directory: Path, target: Target, options: PlanOptions, console: Console) -> Plan:
     """Read the files and the live instance and diff them, with ETags for what changes."""
-    desired = load_desired(directory, options.ref)
+    if options.via == "git" and options.environment:
+        raise UsageError("--env cannot be used with --via git yet; use --via sdk")
+    desired = load_desired(directory, options.ref, options.environment)
+    if options.via == "git":
+        branch = branch_configuration(target, options.branch, console)
+        return plan_against_branch(desired.configuration, branch)
     console.status(f"Reading {target.describe()} ...")
     live = read_instance(target, parallelism=options.parallelism)
     console.detail(f"read {len(live.configuration)} live resources in {live.requests} requests")
@@ -68,6 +82,10 @@ def plan(
     options: PlanOptions,
     console: Console,
 ) -> int:
+    if options.via == "git" and options.out_file is not None:
+        raise UsageError(
+            "--out saves plans for the management API; it cannot be used with --via git"
+        )
     target = resolve_target(target_options, os.environ, directory)
     result = make_plan(directory, target, options, console)
     console.result(render(result, options.output_format, options.color))

@@ -1,4 +1,8 @@
-"""``apimsync pull``: write the live instance's configuration into the working folder."""
+"""``apimsync pull``: write the live instance's configuration into the working folder.
+
+``--via git`` instead clones (or fast-forwards) a branch of the instance's scm repository
+(:mod:`apimsync.targets.git`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from apimsync.environments import load_overlay, unapply_overlay
+from apimsync.errors import UsageError
 from apimsync.formats.scm.layout import Layout
 from apimsync.formats.scm.reader import read_tree
 from apimsync.formats.scm.writer import write_tree
@@ -13,6 +19,7 @@ from apimsync.model import Configuration, Kind, Resource, make_resource
 from apimsync.output import Console
 from apimsync.plan.normalize import link_target, normalize, strip_server_fields
 from apimsync.targets.connection import resolve_target
+from apimsync.targets.git import DEFAULT_BRANCH, pull_repository
 from apimsync.targets.sdk import read_instance
 
 
@@ -21,12 +28,30 @@ def pull(
     target_options: Mapping[str, str | None],
     console: Console,
     parallelism: int = 8,
+    *,
+    via: str = "sdk",
+    branch: str = DEFAULT_BRANCH,
+    save: bool = False,
+    environment: str | None = None,
 ) -> int:
     target = resolve_target(target_options, os.environ, directory)
+    if via == "git" and environment:
+        raise UsageError("--env cannot be used with --via git yet; use --via sdk")
+    overlay = load_overlay(directory, environment, os.environ) if environment else None
+    if via == "git":
+        console.result(pull_repository(target, directory, branch, console, save=save))
+        return 0
+    if save:
+        raise UsageError("--save needs --via git (it saves the instance into its git repository)")
     console.status(f"Reading {target.describe()} ...")
     live = read_instance(target, parallelism=parallelism)
     local, layout = _local_state(directory)
-    merged = merge_pulled(live.configuration, local, keep_kinds=live.unsupported)
+    current = live.configuration
+    if overlay is not None:
+        current, notes = unapply_overlay(current, local, overlay)
+        for note in notes:
+            console.info(f"note: {note}")
+    merged = merge_pulled(current, local, keep_kinds=live.unsupported)
     result = write_tree(merged, directory, layout)
     console.result(
         f"Pulled {len(merged)} resources from {target.service}: "
