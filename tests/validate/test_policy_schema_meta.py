@@ -1,0 +1,14 @@
+"""The shipped policy XSD is valid XSD 1.1 (apimsync compiles it without that check)."""
+
+from __future__ import annotations
+
+import xmlschema
+
+from apimsync.validate.policy_schema import SCHEMA_PATH, load_schema
+
+
+def test_the_policy_schema_passes_the_xsd_meta_schema() -> None:
+    strict = xmlschema.XMLSchema11(str(SCHEMA_PATH), validation="strict")
+
+    assert strict.validity == "valid"
+    assert set(strict.elements) == set(load_schema().xsd.elements)
