@@ -345,7 +345,11 @@ class PlanApplier:
         if not long_running:
             session.call(what, call, change.resource_id)
             return
-        poller = session.call(what, lambda: call(polling=session.polling()), change.resource_id)
+        poller = session.call(
+            what,
+            lambda: call(polling=session.polling(what, change.resource_id)),
+            change.resource_id,
+        )
         token = poller.continuation_token()
         pending = [poller]
 
@@ -353,7 +357,9 @@ class PlanApplier:
             current = (
                 pending.pop()
                 if pending
-                else call(polling=session.polling(), continuation_token=token)
+                else call(
+                    polling=session.polling(what, change.resource_id), continuation_token=token
+                )
             )
             return current.result()
 

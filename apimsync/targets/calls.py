@@ -8,6 +8,11 @@ multiplied. :meth:`Session.call` retries what is worth retrying (429, 500, 502, 
 exponential backoff that honours ``Retry-After``, within :class:`RetryPolicy`'s bounds,
 and turns what a user can cause (unreachable endpoint, TLS, 401/403, a missing service)
 into one clear :class:`~apimsync.errors.ApimsyncError`. Tokens never enter a message.
+
+Answers no API Management instance sends are refused with :class:`BadAnswer`: redirects
+(never followed, so a bearer token cannot follow them), links to another host, bodies
+that are cut short, not JSON or of the wrong shape. Polls of long-running writes are
+retried one by one and must stay on the endpoint's host.
 """
 
 from __future__ import annotations
@@ -21,10 +26,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
+    DecodeError,
+    DeserializationError,
     HttpResponseError,
+    IncompleteReadError,
     ServiceRequestError,
     ServiceResponseError,
 )
@@ -95,6 +104,25 @@ class ServiceNotFound(TargetProblem):
         )
 
 
+class BadAnswer(TargetProblem):
+    """The endpoint answered with something no API Management instance sends."""
+
+    def __init__(self, endpoint: str, what: str, problem: str) -> None:
+        super().__init__(
+            f"{endpoint} sent an answer apimsync refuses ({what}: {problem}); "
+            "check that the endpoint is an API Management management endpoint"
+        )
+
+
+def same_origin(url: str, endpoint: str) -> bool:
+    """Whether ``url`` is on the scheme, host and port of ``endpoint``."""
+    mine, theirs = urlsplit(endpoint), urlsplit(url)
+    return (theirs.scheme.lower(), theirs.netloc.lower()) == (
+        mine.scheme.lower(),
+        mine.netloc.lower(),
+    )
+
+
 class CallFailed(ApimsyncError):
     """One call failed for a reason of its own (validation, 412, retries exhausted...)."""
 
@@ -121,17 +149,23 @@ class CallFailed(ApimsyncError):
 class RetryPolicy:
     """Bounds of the retries of one call."""
 
-    attempts: int = 6
+    attempts: int = 12
+    """Like azure-core's default (10 retries): enough for a write to get through an
+    instance that throttles or conflicts a third of the time."""
     base_delay: float = 0.5
-    max_delay: float = 30.0
+    max_delay: float = 8.0
+    """The longest wait the backoff chooses; a ``Retry-After`` may ask for longer."""
     total: float = 180.0
     """Seconds one call may take, waits included, before it is given up."""
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before retry ``attempt`` (1 = the first retry)."""
+        """Seconds to wait before retry ``attempt`` (1 = the first retry): what the server
+        asked for (``Retry-After``, plus up to 10% so waiting clients spread out), else
+        jittered exponential backoff."""
+        if retry_after is not None:
+            return retry_after * random.uniform(1.0, 1.1)
         backoff = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
-        jittered = backoff * random.uniform(0.5, 1.0)
-        return max(jittered, retry_after) if retry_after is not None else jittered
+        return backoff * random.uniform(0.5, 1.0)
 
 
 DEFAULT_RETRY = RetryPolicy()
@@ -193,14 +227,23 @@ class Session:
                 self.writes += 1
 
     def options(self, **extra: Any) -> dict[str, Any]:
-        """Keyword arguments for every SDK call: the counter and no azure-core retries."""
-        return {"raw_request_hook": self._count, "retry_total": 0, **extra}
+        """Keyword arguments for every SDK call: the counter, no azure-core retries and no
+        redirects (the management API never redirects; a token must not follow one)."""
+        return {
+            "raw_request_hook": self._count,
+            "retry_total": 0,
+            "permit_redirects": False,
+            **extra,
+        }
 
-    def polling(self) -> ARMPolling:
-        """A poller that waits exactly what ``Retry-After`` says (also 0)."""
-        return _RetryAfterPolling(
+    def polling(self, what: str = "a long-running write", subject: str = "") -> ARMPolling:
+        """A poller that waits exactly what ``Retry-After`` says (also 0), retries each
+        poll on its own and polls only the endpoint's host."""
+        poller = _RetryAfterPolling(
             POLL_INTERVAL, lro_options={"final-state-via": "location"}, **self.options()
         )
+        poller.session, poller.what, poller.subject = self, what, subject
+        return poller
 
     def operations(self, group: str) -> Any:
         return getattr(self.client, group)
@@ -217,6 +260,8 @@ class Session:
                 return operation()
             except (HttpResponseError, ServiceRequestError, ServiceResponseError) as error:
                 transient = self._transient_or_raise(what, error, lost_answer)
+            except DeserializationError as error:
+                raise BadAnswer(self.target.endpoint, what, _short(error)) from None
             lost_answer = lost_answer or transient.lost_answer
             delay = self.retry.delay(attempt, transient.retry_after)
             out_of_time = time.monotonic() - started + delay > self.retry.total
@@ -251,6 +296,7 @@ class Session:
         assert isinstance(error, HttpResponseError)
         if isinstance(error, ClientAuthenticationError) and error.status_code is None:
             raise SignInFailed(self.target) from None
+        self._raise_bad_answer(what, error)
         status = int(error.status_code or 0)
         code = _error_code(error)
         message = _error_message(error)
@@ -259,6 +305,21 @@ class Session:
         if status in RETRIED_STATUSES or (status == 409 and code == CONFLICT_CODE):
             return _Transient(f"{status} {code}".strip(), _retry_after(error), failure)
         raise failure
+
+    def _raise_bad_answer(self, what: str, error: HttpResponseError) -> None:
+        endpoint = self.target.endpoint
+        status = int(error.status_code or 0)
+        if isinstance(error, IncompleteReadError):
+            raise BadAnswer(endpoint, what, "the answer was cut short") from None
+        if isinstance(error, DecodeError) and status < 300:
+            raise BadAnswer(endpoint, what, "the answer is not valid JSON") from None
+        if 300 <= status < 400:
+            headers = getattr(error.response, "headers", None) or {}
+            location = urlsplit(str(headers.get("Location") or ""))
+            where = f" to {location.scheme}://{location.netloc}" if location.netloc else ""
+            raise BadAnswer(
+                endpoint, what, f"a redirect ({status}){where}, which apimsync never follows"
+            ) from None
 
     def _raise_target_problem(self, status: int, code: str, message: str) -> None:
         if status in (401, 403):
@@ -285,12 +346,33 @@ class Session:
 
 class _RetryAfterPolling(ARMPolling):
     """ARM polling that takes ``Retry-After: 0`` at its word (azure-core waits the
-    default interval then); without the header it waits :data:`POLL_INTERVAL`."""
+    default interval then); without the header it waits :data:`POLL_INTERVAL`.
+
+    Each poll goes through :meth:`Session.call` (a throttled or dropped poll is retried
+    alone, not the whole operation), and only to the endpoint's host."""
+
+    session: Session
+    what: str
+    subject: str
 
     def _extract_delay(self) -> float:
         headers = self._pipeline_response.http_response.headers
         value = _parse_retry_after(headers.get("Retry-After"))
         return self._timeout if value is None else value
+
+    def request_status(self, status_link: str) -> Any:
+        session = self.session
+        if urlsplit(status_link).netloc and not same_origin(status_link, session.target.endpoint):
+            raise BadAnswer(session.target.endpoint, self.what, "a status link to another host")
+
+        def poll() -> Any:
+            response = super(_RetryAfterPolling, self).request_status(status_link)
+            status = response.http_response.status_code
+            if status in RETRIED_STATUSES:
+                raise HttpResponseError(response=response.http_response)
+            return response
+
+        return session.call(self.what, poll, self.subject)
 
 
 _TLS_SIGNS = ("CERTIFICATE_VERIFY_FAILED", "SSLError", "WRONG_VERSION_NUMBER")

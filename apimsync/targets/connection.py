@@ -77,11 +77,15 @@ class Target:
         return DefaultAzureCredential()
 
     def client(self, **options: Any) -> Any:
-        """The real ``ApiManagementClient`` for this target."""
+        """The real ``ApiManagementClient`` for this target, over a session that refuses
+        oversized answers (:mod:`apimsync.targets.transport`)."""
         from azure.mgmt.apimanagement import ApiManagementClient
+
+        from apimsync.targets.transport import capped_session
 
         if self.ca_bundle:
             options.setdefault("connection_verify", self.ca_bundle)
+        options.setdefault("session", capped_session())
         return ApiManagementClient(
             self.credential(),
             self.subscription,

@@ -13,6 +13,12 @@ Two rounds, each run in a bounded thread pool:
 Resources are built from the raw response JSON (no SDK model in between, so nothing the
 SDK 5.0 models lack is lost): ids relative to the service, ``properties`` as sent, with
 the ids inside made relative too. Secret values are never read.
+
+Each page of a list is fetched (and retried) on its own; a next-page link must stay on
+the endpoint's host. An answer that is not a JSON object of the expected shape, or that
+names a resource outside the service or with an unsafe name (``..``, control
+characters, a backslash, over 256 characters), raises :class:`BadAnswer`: nothing of
+such an instance is returned, so ``pull`` writes nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from apimsync.errors import ModelError
 from apimsync.jsonvalue import freeze
 from apimsync.model import Configuration, Kind, Resource, kind_of, make_resource
 from apimsync.targets.armids import path_names, relative_id, relativize
-from apimsync.targets.calls import CallFailed, Session
+from apimsync.targets.calls import BadAnswer, CallFailed, Session, same_origin
 from apimsync.targets.endpoints import SINGLETONS, Endpoint, endpoint_of, listed_by
 
 PAGE_SIZE = 100
@@ -35,6 +41,8 @@ PAGE_SIZE = 100
 
 
 NOT_IMPLEMENTED = 501
+MAX_NAME_LENGTH = 256
+"""API Management names are at most 256 characters (most kinds allow fewer)."""
 
 
 @dataclass(frozen=True)
@@ -120,10 +128,14 @@ class InstanceReader:
 
     def _all_policies(self) -> _Found:
         found = _Found()
-        for item in self._pages("the list of policies", "all_policies", "list_by_service", ()):
-            props = item.get("properties") or {}
-            policy_id = relative_id(self.service_path, str(props.get("referencePolicyId", "")))
-            if policy_id is None or _kind(policy_id) is not Kind.POLICY:
+        what = "the list of policies"
+        for item in self._pages(what, "all_policies", "list_by_service", ()):
+            props = _properties(self.session, what, item)
+            reference = props.get("referencePolicyId")
+            if not isinstance(reference, str):
+                continue  # not a policy of the model
+            policy_id = self._checked_id(what, reference)
+            if _kind(policy_id) is not Kind.POLICY:
                 continue  # a kind the model does not hold (GraphQL resolver policies)
             if isinstance(props.get("value"), str):
                 found.resources.append(self._policy(policy_id, props))
@@ -167,7 +179,7 @@ class InstanceReader:
         what = f"the list of {endpoint.kind.label}s" + (f" of '{'/'.join(names)}'" if names else "")
         found = _Found()
         for item in self._pages(what, endpoint.group, endpoint.list, names, **options):
-            resource = self._resource(item)
+            resource = self._resource(what, item)
             if resource is None:
                 continue
             if _needs_rawxml(endpoint, resource):
@@ -179,35 +191,45 @@ class InstanceReader:
     def _pages(
         self, what: str, group: str, method: str, names: tuple[str, ...], **options: Any
     ) -> list[dict[str, Any]]:
-        """Every item of a paged list, as the raw JSON the server sent."""
+        """Every item of a paged list, as the raw JSON the server sent. Each page is one
+        retried call, so a throttled page does not start the list again."""
         session = self.session
-
-        def fetch() -> list[dict[str, Any]]:
-            pages: list[dict[str, Any]] = []
-            call = getattr(session.operations(group), method)
-            hook = _page_collector(pages)
-            pager = call(session.rg, session.service, *names, **session.options(**options), **hook)
-            for _ in pager:
-                pass
-            return [item for page in pages for item in page.get("value") or []]
-
-        return session.call(what, fetch)
+        endpoint = session.target.endpoint
+        items: list[dict[str, Any]] = []
+        link: str | None = None
+        followed: set[str] = set()
+        while True:
+            page = session.call(
+                what, _bind_page(session, what, group, method, names, link, options)
+            )
+            items.extend(page.items)
+            link = page.next_link
+            if link is None:
+                return items
+            if not same_origin(link, endpoint):
+                raise BadAnswer(endpoint, what, "a next-page link to another host")
+            if link in followed:
+                raise BadAnswer(endpoint, what, "a next-page link back to an earlier page")
+            followed.add(link)
 
     def _get(self, resource_id: str) -> _Found:
         endpoint = endpoint_of(resource_id)
         session = self.session
 
-        def fetch() -> tuple[dict[str, Any], str | None]:
+        def fetch() -> tuple[Any, str | None]:
             method = session.operations(endpoint.group).get
             options = session.options(**endpoint.get_options, cls=_raw_and_etag)
-            answer: tuple[dict[str, Any], str | None] = method(
+            answer: tuple[Any, str | None] = method(
                 session.rg, session.service, *path_names(resource_id), **options
             )
             return answer
 
-        body, etag = session.call(f"'{resource_id}'", fetch)
+        what = f"'{resource_id}'"
+        body, etag = session.call(what, fetch)
+        if not isinstance(body, dict):
+            raise BadAnswer(session.target.endpoint, what, "the answer is not a JSON object")
         found = _Found()
-        properties = relativize(self.service_path, body.get("properties") or {})
+        properties = relativize(self.service_path, _properties(session, what, body))
         resource = self._policy(resource_id, properties) if _is_document(endpoint) else None
         found.resources.append(resource or make_resource(resource_id, properties))
         if etag:
@@ -216,20 +238,39 @@ class InstanceReader:
 
     # -- conversion -------------------------------------------------------------------
 
-    def _resource(self, item: Mapping[str, Any]) -> Resource | None:
+    def _resource(self, what: str, item: Mapping[str, Any]) -> Resource | None:
         """The model resource for one raw item; None for kinds the model does not hold."""
-        resource_id = relative_id(self.service_path, str(item.get("id", "")))
-        if resource_id is None or _kind(resource_id) is None:
+        resource_id = self._checked_id(what, item.get("id"))
+        if _kind(resource_id) is None:
             return None
-        properties = relativize(self.service_path, dict(item.get("properties") or {}))
+        properties = relativize(self.service_path, _properties(self.session, what, item))
         if properties.get("secret") is True:
             properties.pop("value", None)
         return make_resource(resource_id, properties)
 
+    def _checked_id(self, what: str, raw: Any) -> str:
+        """The service-relative id of a resource the instance named; :class:`BadAnswer`
+        for an id outside the service or with an unsafe name."""
+        endpoint = self.session.target.endpoint
+        if not isinstance(raw, str):
+            raise BadAnswer(endpoint, what, "an item without an id")
+        resource_id = relative_id(self.service_path, raw)
+        if resource_id is None:
+            shown = _shown(raw)
+            raise BadAnswer(endpoint, what, f"{shown} is not a resource of this service")
+        for name in resource_id.strip("/").split("/"):
+            if _unsafe_name(name):
+                raise BadAnswer(endpoint, what, f"the resource name {_shown(name)} is not safe")
+        return resource_id
+
     def _policy(self, resource_id: str, properties: Mapping[str, Any]) -> Resource:
         """A policy or fragment: its document as sent (``rawxml`` asked), other keys kept."""
+        value = properties.get("value")
+        if not isinstance(value, str):
+            what = f"'{resource_id}'"
+            raise BadAnswer(self.session.target.endpoint, what, "a policy without a document")
         kept = dict(properties) if kind_of(resource_id) is Kind.POLICY_FRAGMENT else {}
-        kept.update(format=properties.get("format") or "rawxml", value=properties["value"])
+        kept.update(format=properties.get("format") or "rawxml", value=value)
         return make_resource(resource_id, freeze(kept))
 
 
@@ -267,19 +308,104 @@ def _needs_rawxml(endpoint: Endpoint, resource: Resource) -> bool:
     return endpoint.kind is Kind.POLICY_FRAGMENT and resource.get("format") != "rawxml"
 
 
-def _page_collector(pages: list[dict[str, Any]]) -> dict[str, Any]:
-    def collect(response: Any) -> None:
-        http = response.http_response
-        if 200 <= http.status_code < 300:
-            pages.append(json.loads(http.text() or "{}"))
+@dataclass(frozen=True)
+class _Page:
+    items: list[dict[str, Any]]
+    next_link: str | None
 
-    return {"raw_response_hook": collect}
+
+def _bind_page(
+    session: Session,
+    what: str,
+    group: str,
+    method: str,
+    names: tuple[str, ...],
+    link: str | None,
+    options: Mapping[str, Any],
+) -> Callable[[], _Page]:
+    """One call fetching the page at ``link`` (None: the first) of a list."""
+
+    def fetch() -> _Page:
+        pages: list[_Page] = []
+
+        def collect(response: Any) -> None:
+            http = response.http_response
+            if 200 <= http.status_code < 300:
+                pages.append(_as_page(session, what, _json_object(session, what, http)))
+
+        call = getattr(session.operations(group), method)
+        pager = call(
+            session.rg,
+            session.service,
+            *names,
+            **session.options(**options),
+            raw_response_hook=collect,
+        )
+        next(pager.by_page(continuation_token=link), None)
+        if not pages:
+            raise BadAnswer(session.target.endpoint, what, "no page was sent")
+        return pages[-1]
+
+    return fetch
+
+
+def _as_page(session: Session, what: str, body: Mapping[str, Any]) -> _Page:
+    items = body.get("value")
+    link = body.get("nextLink")
+    if items is None:
+        items = []
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise BadAnswer(session.target.endpoint, what, "a list whose 'value' is not objects")
+    if link is not None and not isinstance(link, str):
+        raise BadAnswer(session.target.endpoint, what, "a 'nextLink' that is not a string")
+    return _Page(items, link or None)
+
+
+def _json_object(session: Session, what: str, http: Any) -> dict[str, Any]:
+    """The JSON object an answer holds ({} for an empty body); :class:`BadAnswer` else."""
+    try:
+        text = http.text()
+        body = json.loads(text) if text and text.strip() else {}
+    except (ValueError, RecursionError):
+        raise BadAnswer(session.target.endpoint, what, "the answer is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadAnswer(session.target.endpoint, what, "the answer is not a JSON object")
+    return body
+
+
+def _properties(session: Session, what: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    properties = item.get("properties")
+    if properties is None:
+        return {}
+    if not isinstance(properties, dict):
+        raise BadAnswer(session.target.endpoint, what, "'properties' that is not an object")
+    return dict(properties)
+
+
+def _unsafe_name(name: str) -> bool:
+    """A name no API Management resource has, and that could mean a path."""
+    return (
+        name in ("", ".", "..")
+        or len(name) > MAX_NAME_LENGTH
+        or "\\" in name
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in name)
+    )
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, control characters escaped, at most 80 characters."""
+    quoted = json.dumps(text)
+    return quoted if len(quoted) <= 80 else quoted[:76] + '..."'
 
 
 def _raw_and_etag(
     pipeline_response: Any, deserialized: Any, headers: Mapping[str, Any]
-) -> tuple[dict[str, Any], str | None]:
+) -> tuple[Any, str | None]:
     http = pipeline_response.http_response
-    body = json.loads(http.text() or "{}")
+    try:
+        text = http.text()
+        body = json.loads(text) if text and text.strip() else {}
+    except (ValueError, RecursionError):
+        body = None  # the caller refuses it with the resource named
     etag = headers.get("ETag") or http.headers.get("ETag")
     return body, (str(etag) if etag else None)

@@ -1,0 +1,91 @@
+"""The HTTP session under the SDK client: answers larger than :data:`MAX_ANSWER_BYTES`
+are refused while they arrive, so a hostile or broken endpoint cannot fill the memory.
+
+azure-core reads a whole body before any pipeline policy sees it, so the limit sits one
+level lower, in a ``requests`` response hook: it runs before the body is read, refuses a
+``Content-Length`` over the limit at once and otherwise counts the (decompressed) bytes
+as they are read. The refusal is an :class:`AnswerTooLarge`, which azure-core does not
+wrap, so it reaches the command as one clear message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from apimsync.targets.calls import TargetProblem
+
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+"""No management API answer comes near this (a page of 100 resources, one policy)."""
+
+
+POOL_SIZE = 64
+"""Connections kept per host: one per worker at the largest ``--parallelism``."""
+
+
+class AnswerTooLarge(TargetProblem):
+    def __init__(self, url: str, limit: int) -> None:
+        parts = urlsplit(url)
+        super().__init__(
+            f"{parts.scheme}://{parts.netloc} sent an answer larger than "
+            f"{limit // (1024 * 1024)} MiB; refusing it (no API Management answer is that "
+            "large; check the endpoint)"
+        )
+
+
+def capped_session(limit: int = MAX_ANSWER_BYTES) -> requests.Session:
+    """A ``requests`` session (as azure-core would make it) that refuses larger answers."""
+    session = requests.Session()
+    adapter = HTTPAdapter(
+        pool_maxsize=POOL_SIZE,
+        max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+    )
+    for scheme in ("https://", "http://"):
+        session.mount(scheme, adapter)
+    session.hooks["response"].append(_capper(limit))
+    return session
+
+
+def _capper(limit: int) -> Any:
+    def cap(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        length = response.headers.get("Content-Length", "")
+        head = response.request.method == "HEAD"
+        if not head and length.strip().isdigit() and int(length) > limit:
+            response.close()
+            raise AnswerTooLarge(response.url, limit)
+        response.raw = _CappedBody(response.raw, limit, response.url)
+        return response
+
+    return cap
+
+
+class _CappedBody:
+    """``urllib3``'s response, whose body may not grow past ``limit`` bytes."""
+
+    def __init__(self, raw: Any, limit: int, url: str) -> None:
+        self._raw = raw
+        self._limit = limit
+        self._url = url
+
+    def stream(self, amt: int | None = None, decode_content: bool | None = None) -> Iterator[bytes]:
+        seen = 0
+        for chunk in self._raw.stream(amt, decode_content=decode_content):
+            seen += len(chunk)
+            if seen > self._limit:
+                self._raw.close()
+                raise AnswerTooLarge(self._url, self._limit)
+            yield chunk
+
+    def read(self, amt: int | None = None, *args: Any, **kwargs: Any) -> bytes:
+        data: bytes = self._raw.read(amt, *args, **kwargs)
+        if amt is None and len(data) > self._limit:
+            raise AnswerTooLarge(self._url, self._limit)
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
