@@ -8,7 +8,10 @@ document, ``/operations/0/method`` a nested value, ``~0`` and ``~1`` escape ``~`
 and ``/``). When a key repeats, the last occurrence wins, as it does in :func:`json.loads`.
 
 :func:`parse_json` parses and turns syntax errors into :class:`JsonSyntaxError` with a
-line and column in the same convention.
+line and column in the same convention. Documents no configuration file can be are
+refused the same way (:func:`check_document`): nesting deeper than :data:`MAX_DEPTH`
+(everything that walks a document afterwards recurses) and strings holding a lone
+surrogate escape such as ``\\ud800`` (not Unicode text: no file could be written with it).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 Position: TypeAlias = tuple[int, int]
+
+MAX_DEPTH = 100
+"""The deepest nesting of objects and arrays a configuration file may have."""
 
 _TOKEN = re.compile(
     r"[ \t\r\n]*(?:"
@@ -86,14 +92,75 @@ def locate_json(text: str) -> JsonPositions:
 def parse_json(text: str) -> Any:
     """Parse strict JSON; raise :class:`JsonSyntaxError` with a position when it is not."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        document = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
         raise JsonSyntaxError(error.msg, error.lineno, error.colno) from None
     except _ConstantError as error:
         line, column = _literal_position(text, error.name)
         raise JsonSyntaxError(f"{error.name} is not a JSON value", line, column) from None
     except RecursionError:
-        raise JsonSyntaxError("nesting too deep", 1, 1) from None
+        raise JsonSyntaxError(*too_deep_at(text)) from None
+    check_document(text, document)
+    return document
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def check_document(text: str, document: Any, limit: int = MAX_DEPTH) -> None:
+    """Raise :class:`JsonSyntaxError` if ``document`` (parsed from ``text``) nests objects
+    and arrays more than ``limit`` levels deep or holds a string with a lone surrogate."""
+    if too_deep(document, limit):
+        raise JsonSyntaxError(*too_deep_at(text, limit))
+    if _has_surrogate(document):
+        found = _SURROGATE_ESCAPE.search(text)
+        line, column = _positions(text, [found.start()])[0] if found else (1, 1)
+        escape = found.group() if found else "a surrogate escape"
+        raise JsonSyntaxError(f"{escape} is not a Unicode character", line, column)
+
+
+def _has_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether parsed JSON nests objects and arrays more than ``limit`` levels deep."""
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def too_deep_at(text: str, limit: int = MAX_DEPTH) -> tuple[str, int, int]:
+    """The message and position of the first object or array nested past ``limit``."""
+    depth = 0
+    for kind, offset, raw in _tokens(text):
+        if kind != "punct" or raw not in "{}[]":
+            continue
+        depth += 1 if raw in "{[" else -1
+        if depth > limit:
+            line, column = _positions(text, [offset])[0]
+            return f"nests deeper than {limit} levels", line, column
+    return f"nests deeper than {limit} levels", 1, 1
 
 
 class _ConstantError(ValueError):

@@ -4,7 +4,8 @@ Expressions are found first (:mod:`apimsync.policy.expressions`) and replaced wi
 placeholders that are safe in XML; ElementTree's C parser (expat) then builds the tree,
 and the placeholders are replaced by the expressions' text again. A DOCTYPE, and so any
 entity declaration, is refused before the XML parser sees the document (and again by the
-parser's target), so nothing can expand entities or read external ones.
+parser's target), so nothing can expand entities or read external ones. Elements may
+nest at most :data:`MAX_DEPTH` levels deep (everything that walks the tree recurses).
 
 Positions (1-based line and column of the original text) are worked out only when asked
 for, from the text, since most documents are read without any finding to report.
@@ -17,6 +18,7 @@ would turn them into spaces), because they can matter to C# (``//`` comments, st
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -62,6 +64,8 @@ _NAMESPACE_DECLARATION = re.compile(
     r"""[ \t\r\n]xmlns(?::([^ \t\r\n=]+))?[ \t\r\n]*=[ \t\r\n]*(?:"([^"]*)"|'([^']*)')"""
 )
 _DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+MAX_DEPTH = 100
+"""The deepest nesting of elements a policy document may have."""
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 _NOT_XML_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -156,9 +160,32 @@ class _Forbidden(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    def __init__(self, start_tags: int) -> None:
+        super().__init__(start_tags)
+        self.start_tags = start_tags
+        """How many start tags the parser had seen, the one too deep included."""
+
+
 class _Target(TreeBuilder):
+    def __init__(self) -> None:
+        super().__init__()
+        self._depth = 0
+        self._starts = 0
+
     def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
         raise _Forbidden
+
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
+        self._starts += 1
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _TooDeep(self._starts)
+        return super().start(tag, attrs)
+
+    def end(self, tag: str) -> Element:
+        self._depth -= 1
+        return super().end(tag)
 
 
 class _Source:
@@ -216,6 +243,11 @@ class _Source:
             found = _DOCTYPE.search(self.text)
             offset = self.original_offset(found.start()) if found else 0
             self._raise(offset, "DOCTYPE declarations are not allowed in policies", XML_FORBIDDEN)
+        except _TooDeep as deep:
+            tags = (m for m in _MARKUP.finditer(self.text) if m.group("tag") is not None)
+            at = next(itertools.islice(tags, deep.start_tags - 1, None), None)
+            offset = self.original_offset(at.start()) if at else 0
+            self._raise(offset, f"elements nest deeper than {MAX_DEPTH} levels")
 
     def _restore_expressions(self) -> None:
         marker, restore = self.marker, self.restore

@@ -13,7 +13,8 @@ line, column and the kind of secret, never the value.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from apimsync.formats.scm.layout import Layout
 from apimsync.formats.scm.reader import locate
@@ -88,6 +89,11 @@ def _policy_secrets(text: str) -> Iterator[tuple[int, str]]:
         yield match.start(1), "a password attribute"
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is an object; {} for anything else (the schema check reports it)."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _credential_values(resource: Resource) -> Iterator[tuple[str, str, bool]]:
     """(pointer, value, whether its name says it is a key) of each value to check."""
     properties = resource.properties
@@ -95,25 +101,25 @@ def _credential_values(resource: Resource) -> Iterator[tuple[str, str, bool]]:
         if not properties.get("secret") and isinstance(properties.get("value"), str):
             yield "/value", properties["value"], bool(_KEY_NAMES.search(resource.name))
         return
-    credentials = properties.get("credentials") or {}
+    credentials = _mapping(properties.get("credentials"))
     if resource.kind is Kind.LOGGER:
         for key, value in credentials.items():
             if isinstance(value, str):
                 yield f"/credentials/{key}", value, True
         return
     for family in ("header", "query"):
-        for name, values in (credentials.get(family) or {}).items():
-            for index, value in enumerate(values or ()):
+        for name, values in _mapping(credentials.get(family)).items():
+            for index, value in enumerate(values if isinstance(values, tuple | list) else ()):
                 if isinstance(value, str):
                     yield (
                         f"/credentials/{family}/{name}/{index}",
                         value,
                         bool(_KEY_NAMES.search(name)),
                     )
-    authorization = credentials.get("authorization") or {}
+    authorization = _mapping(credentials.get("authorization"))
     if isinstance(authorization.get("parameter"), str):
         yield "/credentials/authorization/parameter", authorization["parameter"], True
-    proxy = properties.get("proxy") or {}
+    proxy = _mapping(properties.get("proxy"))
     if isinstance(proxy.get("password"), str):
         yield "/proxy/password", proxy["password"], True
 

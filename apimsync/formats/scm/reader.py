@@ -16,6 +16,7 @@ from typing import Any
 
 from apimsync.errors import ModelError
 from apimsync.formats.files import CONFIG_ROOTS, SourceFile, read_files
+from apimsync.formats.jsonpos import JsonSyntaxError, check_document, too_deep_at
 from apimsync.formats.scm import portal
 from apimsync.formats.scm.kinds import (
     DEFAULT_MODULE_VERSION,
@@ -312,13 +313,24 @@ class _TreeReader:
         source = self.files.get(path)
         if source is None or source.text is None:
             return None
+        text = source.text.removeprefix("\ufeff")
         try:
-            return json.loads(source.text.removeprefix("\ufeff"))
+            document = json.loads(text)
+            check_document(text, document)
         except json.JSONDecodeError as error:
             self.findings.error(
                 path, error.lineno, error.colno, "json-syntax", f"is not valid JSON: {error.msg}"
             )
             return None
+        except RecursionError:
+            message, line, column = too_deep_at(text)
+            self.findings.error(path, line, column, "json-syntax", f"is not valid JSON: {message}")
+            return None
+        except JsonSyntaxError as error:
+            message = f"is not valid JSON: {error.message}"
+            self.findings.error(path, error.line, error.column, "json-syntax", message)
+            return None
+        return document
 
     def _loader(self, path: str) -> Any:
         def load(ref: str, pointer: str) -> str | None:

@@ -89,7 +89,8 @@ def render_tree(configuration: Configuration, layout: Layout) -> dict[str, bytes
     """Every file of the configuration folders, path -> bytes."""
     units = _group_into_units(configuration)
     mains = _assign_main_files(units, layout)
-    output: dict[str, bytes] = {path: layout.files[path].raw for path in layout.passthrough_files()}
+    passthrough = set(layout.passthrough_files())
+    output: dict[str, bytes] = {path: layout.files[path].raw for path in passthrough}
     context = _Context(configuration, layout, mains)
     for (unit_kind, anchor), resources in sorted(units.items(), key=lambda item: item[0][1]):
         original = layout.units.get(anchor)
@@ -98,6 +99,11 @@ def render_tree(configuration: Configuration, layout: Layout) -> dict[str, bytes
         else:
             rendered = context.render(unit_kind, anchor, resources, original)
         for path in rendered:
+            if path in passthrough:
+                raise ModelError(
+                    f"{path} is in the way: it could not be read as a configuration file; "
+                    "fix it ('apimsync validate' says why) or remove it, then try again"
+                )
             if path in output:
                 raise ModelError(f"two resources would be written to {path}")
         output.update(rendered)
