@@ -1,12 +1,17 @@
 """The policy schema (``schemas/policy.xsd``) as fast lookup tables, and a walker that uses them.
 
-xmlschema compiles the XSD once per process; its element declarations are then turned into
-:class:`ElementRule` tables (allowed attributes and their types, required attributes,
-allowed children and how often each may occur, text content). :func:`schema_problems`
-walks a parsed policy tree against these tables. That is the same check as validating
-with xmlschema, except that child order is never enforced (the schema uses ``xs:all``
-wherever order is free anyway) and attributes in a namespace (``xml:``, ``xsi:``) are
-ignored; and it is fast enough for thousands of files a second.
+The tables (:class:`ElementRule`: allowed attributes and their value types, required
+attributes, allowed children and how often each may occur, text content) are derived from
+the XSD by :mod:`apimsync.validate.policy_schema_build`, which needs xmlschema and about
+half a second. That result ships as ``schemas/compiled/policy-rules.json``, stamped with
+the XSD's SHA-256: :func:`load_schema` reads it (milliseconds, no xmlschema import) when
+the stamp matches the XSD beside it, and compiles the XSD otherwise. A pre-commit hook
+validating a few files pays only for those files.
+
+:func:`schema_problems` walks a parsed policy tree against the tables. That is the same
+check as validating with xmlschema, except that child order is never enforced (the schema
+uses ``xs:all`` wherever order is free anyway) and attributes in a namespace (``xml:``,
+``xsi:``) are ignored; and it is fast enough for thousands of files a second.
 
 Values that are policy expressions (``@(...)``, ``@{...}``) or that contain a named value
 (``{{name}}``) are never type-checked: they are only known at run time.
@@ -16,23 +21,19 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Iterable, Iterator
+import hashlib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
 from xml.etree.ElementTree import Element
-
-import xmlschema
-from xmlschema.validators import XsdAnyElement, XsdGroup
 
 from apimsync.resources import schemas_dir
 
 SCHEMA_PATH = schemas_dir() / "policy.xsd"
-POLICY_GROUP = "policy"
-_XSD_STRING_TYPES = frozenset(
-    {"{http://www.w3.org/2001/XMLSchema}string", "{http://www.w3.org/2001/XMLSchema}anySimpleType"}
-)
+TABLES_PATH = schemas_dir() / "compiled" / "policy-rules.json"
 _CACHE_LIMIT = 4096
 
 
@@ -47,31 +48,92 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+class Base(enum.Enum):
+    """The built-in XSD types a policy value can derive from (others are refused when the
+    tables are built, so a new kind of type in the XSD cannot be checked wrongly)."""
+
+    STRING = "string"
+    BOOLEAN = "boolean"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    DOUBLE = "double"
+
+
+_LEXICAL = {
+    Base.BOOLEAN: re.compile(r"true|false|1|0"),
+    Base.INTEGER: re.compile(r"[+-]?[0-9]+"),
+    Base.DECIMAL: re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"),
+    Base.DOUBLE: re.compile(
+        r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[Ee][+-]?[0-9]+)?|[+-]?INF|NaN"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ValueMember:
+    """One alternative of a simple type (a union has several): the built-in type it
+    restricts, its whitespace handling and the facets that narrow it."""
+
+    base: Base
+    white_space: str = "preserve"  # or "replace", "collapse" (XSD whiteSpace facet)
+    patterns: tuple[tuple[str, ...], ...] = ()  # one tuple per derivation step: any matches
+    enumeration: frozenset[str] | None = None
+    minimum: Decimal | None = None  # inclusive
+    maximum: Decimal | None = None  # inclusive
+
+    def accepts(self, value: str) -> bool:
+        text = _normalized(value, self.white_space)
+        if not all(any(_regex(p).match(text) for p in step) for step in self.patterns):
+            return False
+        if self.enumeration is not None and text not in self.enumeration:
+            return False
+        lexical = _LEXICAL.get(self.base)
+        if lexical is not None and not lexical.fullmatch(text):
+            return False
+        return self._in_range(text)
+
+    def _in_range(self, text: str) -> bool:
+        if self.minimum is None and self.maximum is None:
+            return True
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return False
+        if number.is_nan():
+            return False
+        return (self.minimum is None or number >= self.minimum) and (
+            self.maximum is None or number <= self.maximum
+        )
+
+
+@functools.lru_cache(maxsize=256)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _normalized(value: str, white_space: str) -> str:
+    if white_space == "preserve":
+        return value
+    replaced = value.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    return " ".join(replaced.split(" ")).strip() if white_space == "collapse" else replaced
+
+
 class ValueType:
     """A simple type from the schema: checks literal values and says what it expects."""
 
-    def __init__(self, xsd_type: Any) -> None:
-        self._xsd_type = xsd_type
-        self.description = _describe(xsd_type)
+    def __init__(self, description: str, members: tuple[ValueMember, ...]) -> None:
+        self.description = description
+        self.members = members
         self._verdicts: dict[str, bool] = {}
 
     def accepts(self, value: str) -> bool:
         verdict = self._verdicts.get(value)
         if verdict is None:
-            verdict = bool(self._xsd_type.is_valid(value))
+            verdict = any(member.accepts(value) for member in self.members)
             if len(self._verdicts) >= _CACHE_LIMIT:
                 self._verdicts.clear()
             self._verdicts[value] = verdict
         return verdict
-
-
-def _describe(xsd_type: Any) -> str:
-    annotation = getattr(xsd_type, "annotation", None)
-    if annotation is not None and annotation.documentation:
-        text = annotation.documentation[0].text
-        if text:
-            return " ".join(text.split())
-    return f"a valid {getattr(xsd_type, 'local_name', None) or 'value'}"
 
 
 @dataclass(frozen=True)
@@ -121,135 +183,26 @@ class ElementRule:
 class PolicySchema:
     elements: dict[str, ElementRule]  # the global elements: roots and policies
     policy_names: frozenset[str]
-    xsd: Any  # the compiled xmlschema.XMLSchema11, for a full reference validation
+
+
+def schema_digest(path: Path = SCHEMA_PATH) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @functools.cache
 def load_schema(path: Path = SCHEMA_PATH) -> PolicySchema:
-    """Compile the XSD and build the rule tables; cached for the life of the process.
+    """The rule tables of the XSD at ``path``: the shipped compiled tables when they were
+    built from this very XSD, else compiled now. Cached for the life of the process."""
+    from apimsync.validate import policy_tables
 
-    The XSD ships with apimsync and a test checks it against the XSD meta-schema, so it is
-    not checked again here: that check is most of the compile time, which every
-    ``validate`` (and every pre-commit hook) would pay."""
-    xsd = xmlschema.XMLSchema11(str(path), validation="skip")
-    builder = _RuleBuilder(xsd)
-    elements = {name: builder.element(decl) for name, decl in xsd.elements.items()}
-    names = frozenset(p.name for p in _leaf_particles(xsd.groups[POLICY_GROUP]))
-    return PolicySchema(elements=elements, policy_names=names, xsd=xsd)
+    digest = schema_digest(path)
+    if path == SCHEMA_PATH:
+        shipped = policy_tables.read_tables(TABLES_PATH, digest)
+        if shipped is not None:
+            return shipped
+    from apimsync.validate.policy_schema_build import build_schema
 
-
-class _RuleBuilder:
-    def __init__(self, xsd: Any) -> None:
-        self._rules: dict[int, ElementRule] = {}
-        self._value_types: dict[int, ValueType] = {}
-        self._policy_group = xsd.groups[POLICY_GROUP]
-
-    def element(self, decl: Any) -> ElementRule:
-        target = decl.ref if getattr(decl, "ref", None) is not None else decl
-        rule = self._rules.get(id(target))
-        if rule is None:
-            rule = self._rules[id(target)] = ElementRule(name=target.local_name)
-            self._fill(rule, target.type)
-        return rule
-
-    def value_type(self, xsd_type: Any) -> ValueType | None:
-        if xsd_type is None or xsd_type.name in _XSD_STRING_TYPES:
-            return None
-        found = self._value_types.get(id(xsd_type))
-        if found is None:
-            found = self._value_types[id(xsd_type)] = ValueType(xsd_type)
-        return found
-
-    def _fill(self, rule: ElementRule, xsd_type: Any) -> None:
-        if xsd_type.is_simple():
-            self._set_text(rule, xsd_type)
-            return
-        self._fill_attributes(rule, xsd_type.attributes)
-        if xsd_type.has_simple_content():
-            self._set_text(rule, xsd_type.content)
-            return
-        rule.text = TextKind.ANY if xsd_type.mixed else TextKind.NONE
-        content = xsd_type.content
-        if not isinstance(content, XsdGroup):
-            return
-        counts: list[CountRule] = []
-        self._collect(rule, content, counts)
-        rule.counts = tuple(c for c in counts if c.minimum > 0 or c.maximum is not None)
-
-    def _set_text(self, rule: ElementRule, xsd_type: Any) -> None:
-        rule.text_type = self.value_type(xsd_type)
-        rule.text = TextKind.TYPED if rule.text_type is not None else TextKind.ANY
-
-    def _fill_attributes(self, rule: ElementRule, attributes: Any) -> None:
-        required: list[str] = []
-        for name, attribute in attributes.items():
-            if name is None:
-                rule.any_attribute = True
-                continue
-            is_required = attribute.use == "required"
-            rule.attributes[name] = AttributeRule(
-                name, is_required, self.value_type(attribute.type)
-            )
-            if is_required:
-                required.append(name)
-        rule.required = tuple(required)
-
-    def _collect(self, rule: ElementRule, group: Any, counts: list[CountRule]) -> None:
-        """Read a model group: allowed children and the counts they must respect."""
-        if group is self._policy_group or getattr(group, "ref", None) is self._policy_group:
-            rule.holds_policies = True
-        if group.model == "choice":
-            self._collect_choice(rule, group, counts)
-            return
-        for particle in group:
-            if isinstance(particle, XsdGroup):
-                self._collect(rule, particle, counts)
-            elif self._add_particle(rule, particle):
-                counts.append(
-                    CountRule(
-                        frozenset({particle.local_name}),
-                        particle.min_occurs * group.min_occurs,
-                        _times(particle.max_occurs, group.max_occurs),
-                    )
-                )
-
-    def _collect_choice(self, rule: ElementRule, group: Any, counts: list[CountRule]) -> None:
-        names: set[str] = set()
-        least: int | None = None
-        most: int | None = 0
-        for particle in _leaf_particles(group, include_wildcards=True):
-            if self._add_particle(rule, particle):
-                names.add(particle.local_name)
-            least = particle.min_occurs if least is None else min(least, particle.min_occurs)
-            most = None if most is None else _max(most, particle.max_occurs)
-        if names:
-            minimum = (least or 0) * group.min_occurs
-            counts.append(CountRule(frozenset(names), minimum, _times(most, group.max_occurs)))
-
-    def _add_particle(self, rule: ElementRule, particle: Any) -> bool:
-        """Record an element (True) or a wildcard (False) particle."""
-        if isinstance(particle, XsdAnyElement):
-            rule.wildcard = rule.wildcard | frozenset(particle.namespace)
-            return False
-        if particle.local_name not in rule.children:
-            rule.children[particle.local_name] = self.element(particle)
-        return True
-
-
-def _leaf_particles(group: Any, include_wildcards: bool = False) -> Iterator[Any]:
-    for particle in group:
-        if isinstance(particle, XsdGroup):
-            yield from _leaf_particles(particle, include_wildcards)
-        elif include_wildcards or not isinstance(particle, XsdAnyElement):
-            yield particle
-
-
-def _times(a: int | None, b: int | None) -> int | None:
-    return None if a is None or b is None else a * b
-
-
-def _max(a: int, b: int | None) -> int | None:
-    return None if b is None else max(a, b)
+    return build_schema(path)
 
 
 # ------------------------------------------------------------------------------------ walk
