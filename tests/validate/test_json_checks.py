@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 
 from apimsync.validate.findings import Finding, Findings
 from apimsync.validate.json_checks import (
+    ENVIRONMENT_KIND,
     check_json_file,
     json_file_kind,
     schema_path,
@@ -122,7 +123,7 @@ def test_json_file_kind(path: str, kind: str | None) -> None:
     assert json_file_kind(path) == kind
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [*KINDS, ENVIRONMENT_KIND])
 def test_every_kind_has_a_valid_schema(kind: str) -> None:
     schema = json.loads(schema_path(kind).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
