@@ -104,7 +104,7 @@ def _check_policies(
         try:
             document = parse_policy(str(resource.properties.get("value", "")), path)
         except PolicySyntaxError as error:
-            findings.error(path, error.line, error.column, error.code, error.message)
+            findings.error(path, error.line, error.column, error.code, error.detail)
             continue
         check_policy(document, _scope_of(resource), findings)
         for reference in policy_references(document):

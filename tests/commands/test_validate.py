@@ -176,6 +176,7 @@ def test_a_broken_input_is_reported_at_its_file_line_and_code(
     expected = f"{breakage.path}:{line}:"
     matching = [f for f in finding_lines(result) if f" error {breakage.code} " in f]
     assert any(f.startswith(expected) for f in matching), result.stdout
+    assert all(f.count(breakage.path) == 1 for f in matching), "the location is said twice"
 
 
 def test_two_apis_on_one_path_are_reported(copy_export) -> None:  # type: ignore[no-untyped-def]
