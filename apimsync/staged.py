@@ -119,8 +119,10 @@ def _selection(git: Git, staged: Staged) -> Selection:
     texts = sorted(p for p in relevant if not p.endswith(".json"))
     owners = git.grep(texts, staged.files, fixed=True, json_only=True)
     files = named | relevant | owners
-    sources = {p for p in relevant if p.endswith(".json")}
-    git.read([""], sorted(p for p in sources if p.endswith(".json")))
+    # The owners' references too: a unit read with files missing is full of ref-missing
+    # findings, each costly to place, all then dropped as outside ``relevant``.
+    sources = {p for p in relevant | owners if p.endswith(".json")}
+    git.read([""], sorted(sources))
     files |= _referenced(git, sources, staged.files)
     return Selection(frozenset(files), frozenset(relevant))
 

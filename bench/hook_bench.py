@@ -1,0 +1,129 @@
+"""Time the pre-commit hook (``apimsync validate --staged``) on a big repository.
+
+    python bench/hook_bench.py --apis 500 --changed 20 --runs 5 [--json]
+
+Builds W(N) (see :mod:`bench.workload`) in a fresh git repository, commits it, then
+changes ``--changed`` policy documents and stages them, as a developer would before a
+commit. Each run is the hook's command in a new process, as git starts it; the figures
+are the wall time of each run (min, median, max) and the peak RSS of the slowest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.workload import workload, write_workload  # noqa: E402
+
+HOOK = [sys.executable, "-m", "apimsync", "validate", "--staged"]
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def make_repository(root: Path, apis: int) -> int:
+    files = write_workload(workload(apis), root)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "add", "-A")
+    git(
+        root,
+        "-c",
+        "user.name=bench",
+        "-c",
+        "user.email=bench@example.invalid",
+        "commit",
+        "-q",
+        "-m",
+        "W(N)",
+    )
+    return files
+
+
+def stage_changes(root: Path, count: int) -> list[str]:
+    """Change ``count`` policy documents (a comment appended) and stage them."""
+    policies = sorted(root.glob("api-management/policies/apis/*/operations/*.xml"))
+    step = max(1, len(policies) // count)
+    chosen = policies[::step][:count]
+    if len(chosen) < count:
+        raise SystemExit(f"W(N) has only {len(policies)} operation policies; use more --apis")
+    for path in chosen:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text + "\n<!-- reviewed -->\n", "utf-8")
+    names = [path.relative_to(root).as_posix() for path in chosen]
+    git(root, "add", "--", *names)
+    return names
+
+
+def time_hook(root: Path) -> tuple[float, int]:
+    started = time.perf_counter()
+    result = subprocess.run(HOOK, cwd=root, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"the hook failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, peak_kb
+
+
+def run(apis: int, changed: int, runs: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="apimsync-hook-bench-") as folder:
+        root = Path(folder)
+        files = make_repository(root, apis)
+        names = stage_changes(root, changed)
+        time_hook(root)  # warm the page cache, as a developer's second commit would
+        walls: list[float] = []
+        peak = 0
+        for _ in range(runs):
+            wall, peak = time_hook(root)
+            walls.append(wall)
+    return {
+        "apis": apis,
+        "files": files,
+        "changed": len(names),
+        "runs": runs,
+        "wall_s": {
+            "min": round(min(walls), 3),
+            "median": round(statistics.median(walls), 3),
+            "max": round(max(walls), 3),
+        },
+        "peak_rss_mb": round(peak / 1024, 1),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--apis", type=int, default=500, help="N: the number of APIs of W(N)")
+    parser.add_argument("--changed", type=int, default=20, help="policy files changed and staged")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a line")
+    options = parser.parse_args(argv)
+    os.environ.setdefault("GIT_CONFIG_NOSYSTEM", "1")
+    result = run(options.apis, options.changed, options.runs)
+    if options.json:
+        print(json.dumps(result, indent=2))
+    else:
+        wall = result["wall_s"]
+        print(
+            f"W({result['apis']}): {result['files']} files, {result['changed']} staged; "
+            f"hook wall min {wall['min']} s, median {wall['median']} s, max {wall['max']} s; "
+            f"peak RSS {result['peak_rss_mb']} MB ({result['runs']} runs)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
