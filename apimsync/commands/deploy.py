@@ -27,7 +27,7 @@ from apimsync.targets.git import (
     render_prepared,
 )
 from apimsync.targets.sdk import ApplyReport, apply_plan, fetch_etags
-from apimsync.workspace import load_desired
+from apimsync.workspace import Desired, load_desired
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -91,7 +91,7 @@ def deploy(
             raise UsageError("--env cannot be used with --via git yet; use --via sdk")
         return _deploy_via_git(directory, target, options, console, confirm)
     desired = load_desired(directory, environment=options.environment)
-    plan = _plan_to_apply(directory, target, options, console)
+    plan = _plan_to_apply(directory, target, options, console, desired)
     if plan.is_empty:
         console.result("No changes. The instance matches the configuration.")
         return EXIT_OK
@@ -181,7 +181,7 @@ def _did_something(report: ApplyReport) -> bool:
 
 
 def _plan_to_apply(
-    directory: Path, target: Target, options: DeployOptions, console: Console
+    directory: Path, target: Target, options: DeployOptions, console: Console, desired: Desired
 ) -> Plan:
     if options.plan_file is not None:
         plan, saved_target = load_plan(options.plan_file)
@@ -195,7 +195,7 @@ def _plan_to_apply(
     plan_options = PlanOptions(
         prune=options.prune, parallelism=options.parallelism, environment=options.environment
     )
-    plan = make_plan(directory, target, plan_options, console)
+    plan = make_plan(directory, target, plan_options, console, desired)
     console.info(render(plan, "text", options.color))
     return plan
 

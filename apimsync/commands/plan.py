@@ -20,7 +20,7 @@ from apimsync.plan.saved import save_plan
 from apimsync.targets.connection import Target, resolve_target
 from apimsync.targets.git import DEFAULT_BRANCH, branch_configuration, plan_against_branch
 from apimsync.targets.sdk import fetch_etags, read_instance
-from apimsync.workspace import load_desired
+from apimsync.workspace import Desired, load_desired
 
 EXIT_NO_CHANGES = 0
 EXIT_CHANGES = 2
@@ -40,11 +40,21 @@ class PlanOptions:
     environment: str | None = None
 
 
-def make_plan(directory: Path, target: Target, options: PlanOptions, console: Console) -> Plan:
-    """Read the files and the live instance and diff them, with ETags for what changes."""
+def make_plan(
+    directory: Path,
+    target: Target,
+    options: PlanOptions,
+    console: Console,
+    desired: Desired | None = None,
+) -> Plan:
+    """Read the files and the live instance and diff them, with ETags for what changes.
+
+    ``desired`` is the already validated configuration of ``directory``, when the caller
+    has it (deploy does): validating a big tree is the slowest part of a small plan."""
     if options.via == "git" and options.environment:
         raise UsageError("--env cannot be used with --via git yet; use --via sdk")
-    desired = load_desired(directory, options.ref, options.environment)
+    if desired is None:
+        desired = load_desired(directory, options.ref, options.environment)
     if options.via == "git":
         branch = branch_configuration(target, options.branch, console)
         return plan_against_branch(desired.configuration, branch)
