@@ -204,8 +204,11 @@ class Store:
             return row
 
     def _select(self, where: str, *args: Any) -> list[Row]:
-        sql = f"SELECT {_COLUMNS} FROM resources WHERE {where} ORDER BY key"
-        return [_row(r) for r in self._query(sql, *args)]
+        # Sorted here, not with ORDER BY key: given that clause SQLite walks the primary
+        # key to avoid a sort, scanning every resource of the service instead of using the
+        # index the WHERE clause is for (6 ms a query at 9,000 resources, every request).
+        sql = f"SELECT {_COLUMNS} FROM resources WHERE {where}"
+        return sorted((_row(r) for r in self._query(sql, *args)), key=lambda row: row.key)
 
     def children(self, service: str, parent_key: str, kind: str) -> list[Row]:
         return self._select(
@@ -219,8 +222,10 @@ class Store:
     def paths_of_kind(self, service: str, *kinds: str) -> list[str]:
         """The paths of the resources of ``kinds`` (in key order), without their properties."""
         marks = ", ".join("?" for _ in kinds)
-        sql = f"SELECT path FROM resources WHERE service = ? AND kind IN ({marks}) ORDER BY key"
-        return [str(record[0]) for record in self._query(sql, service, *kinds)]
+        sql = f"SELECT path FROM resources WHERE service = ? AND kind IN ({marks})"
+        return sorted(
+            (str(record[0]) for record in self._query(sql, service, *kinds)), key=str.lower
+        )
 
     def referencing(self, service: str, ref_key: str, kind: str | None = None) -> list[Row]:
         if kind is None:
@@ -233,12 +238,13 @@ class Store:
     def subtree(self, service: str, key: str) -> list[Row]:
         """The resource at ``key`` (if any) and everything below it."""
         prefix = key.lower() + "/"
+        after_prefix = key.lower() + chr(ord("/") + 1)  # the first key no longer below it
         return self._select(
-            "service = ? AND (key = ? OR substr(key, 1, ?) = ?)",
+            "service = ? AND (key = ? OR (key >= ? AND key < ?))",
             service,
             key.lower(),
-            len(prefix),
             prefix,
+            after_prefix,
         )
 
     def delete_tree(self, service: str, key: str) -> list[str]:
