@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _WINDOWS_DEVICES = frozenset(
@@ -54,12 +55,19 @@ class NameAllocator:
 
         Each claim is a path pattern with ``{}`` for the name, e.g. ``policies/apis/{}.xml``.
         """
-        options = [*candidates, f"{candidates[0]}_{digest(identity)}"]
-        options += [f"{candidates[0]}_{digest(identity)}_{n}" for n in range(2, 1000)]
-        for name in options:
+        for name in _options(identity, candidates):
             paths = [claim.format(name) for claim in claims]
             if self.is_free(*paths):
                 for path in paths:
                     self._reserve(path)
                 return name
         raise RuntimeError(f"no free file name for {identity}")
+
+
+def _options(identity: str, candidates: list[str]) -> Iterator[str]:
+    """``candidates``, then the first one with a hash of ``identity``, then numbered."""
+    yield from candidates
+    hashed = f"{candidates[0]}_{digest(identity)}"
+    yield hashed
+    for n in range(2, 1000):
+        yield f"{hashed}_{n}"
