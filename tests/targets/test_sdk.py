@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -204,6 +205,24 @@ def test_fetch_etags(fresh: Callable[[], Target]) -> None:
     found = fetch_etags(target, [backend_id, "/backends/not-there", link_id, "/policies/policy"])
     assert set(found) == {backend_id, "/policies/policy"}
     assert all(etag.strip('"') for etag in found.values())
+
+
+def test_a_netrc_entry_for_the_host_does_not_replace_the_token(
+    fresh: Callable[[], Target], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = fresh()
+    desired = desired_of("openai-usage")
+    deployed(target, desired)
+    netrc = tmp_path / ".netrc"
+    host = urlsplit(target.endpoint).hostname
+    netrc.write_text(f"machine {host} login someone password not-the-token\n", "utf-8")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+
+    live = read_instance(target)  # azure-core's bearer token, not a Basic password
+
+    expected = {r.id for r in desired if r.kind not in PORTAL_KINDS}
+    assert {r.id for r in live.configuration} == expected
 
 
 # -- faults ----------------------------------------------------------------------------
