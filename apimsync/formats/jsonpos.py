@@ -114,13 +114,23 @@ _SURROGATE_ESCAPE = re.compile(
 def check_document(text: str, document: Any, limit: int = MAX_DEPTH) -> None:
     """Raise :class:`JsonSyntaxError` if ``document`` (parsed from ``text``) nests objects
     and arrays more than ``limit`` levels deep or holds a string with a lone surrogate."""
-    if too_deep(document, limit):
+    # Counting brackets and searching the text run in C; walking the document does not.
+    if text.count("{") + text.count("[") > limit and too_deep(document, limit):
         raise JsonSyntaxError(*too_deep_at(text, limit))
-    if _has_surrogate(document):
+    if _may_hold_surrogate(text) and _has_surrogate(document):
         found = _SURROGATE_ESCAPE.search(text)
         line, column = _positions(text, [found.start()])[0] if found else (1, 1)
         escape = found.group() if found else "a surrogate escape"
         raise JsonSyntaxError(f"{escape} is not a Unicode character", line, column)
+
+
+_ANY_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _may_hold_surrogate(text: str) -> bool:
+    """A parsed string holds a surrogate only if the text has one, raw or escaped (paired
+    or not: telling a lone one needs the parsed strings)."""
+    return _SURROGATE.search(text) is not None or _ANY_SURROGATE_ESCAPE.search(text) is not None
 
 
 def _has_surrogate(value: Any) -> bool:
