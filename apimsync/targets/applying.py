@@ -132,11 +132,16 @@ class _Outcomes:
         self.by_key: dict[str, str] = {}
         self.failures: dict[str, ApplyFailure] = {}
         self.stale: set[str] = set()
+        self._unsuccessful: set[str] = set()  # kept as events come: asked before each write
 
     def record(self, change: Change, event: str, message: str = "", stale: bool = False) -> None:
         key = identity(change.resource_id)
         with self._lock:
             self.by_key[key] = event
+            if event in (FAILED, NOT_ATTEMPTED):
+                self._unsuccessful.add(key)
+            else:
+                self._unsuccessful.discard(key)
             if event == FAILED:
                 self.failures[key] = ApplyFailure(change.resource_id, message)
             if stale:
@@ -148,9 +153,9 @@ class _Outcomes:
             with self._lock:
                 self._on_event(event)
 
-    def unsuccessful(self) -> set[str]:
+    def unsuccessful(self) -> frozenset[str]:
         with self._lock:
-            return {k for k, v in self.by_key.items() if v in (FAILED, NOT_ATTEMPTED)}
+            return frozenset(self._unsuccessful)
 
     def report(self, plan: Plan, session: Session) -> ApplyReport:
         def having(event: str) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ waits for them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from typing import Any
 
 from apimsync.errors import ModelError
@@ -46,7 +46,7 @@ class Dependencies:
             for key, change in self._changes.items()
         }
 
-    def blocked_by(self, change: Change, failed: set[str]) -> str | None:
+    def blocked_by(self, change: Change, failed: Set[str]) -> str | None:
         """The id of a failed change (``failed`` holds identities) that ``change`` cannot go
         without; None if there is none.
 
