@@ -22,12 +22,26 @@ TEXT_SUFFIXES = (".json", ".xml", ".html", ".document", ".css", ".md", ".txt")
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One file as read: its repository-relative path, bytes, and decoded text."""
+    """One file as read: its repository-relative path, bytes, and decoded text.
+
+    A text file keeps only its text: strict UTF-8 decoding is lossless, so its bytes are
+    the text encoded again, and a big tree held twice would double what plan keeps."""
 
     path: str
-    raw: bytes
+    data: bytes | None  # the bytes of a file that is not text; None for text files
     text: str | None = None
     style: TextStyle = field(default_factory=TextStyle)
+
+    @classmethod
+    def of_text(cls, path: str, text: str) -> SourceFile:
+        return cls(path, None, text, TextStyle.of(text))
+
+    @property
+    def raw(self) -> bytes:
+        """The file's bytes, exactly as read."""
+        if self.data is not None:
+            return self.data
+        return (self.text or "").encode("utf-8")
 
     @property
     def model_text(self) -> str:
@@ -93,7 +107,7 @@ def _read_one(root: Path, relative: str, findings: Findings) -> SourceFile | Non
             relative, line, column, "file-encoding", "is not valid UTF-8; save it as UTF-8"
         )
         return None
-    return SourceFile(relative, raw, text, TextStyle.of(text))
+    return SourceFile.of_text(relative, text)
 
 
 def _position_of_byte(raw: bytes, offset: int) -> tuple[int, int]:
