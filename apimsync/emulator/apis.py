@@ -79,11 +79,14 @@ def _new_props(
 def _check_unique_path(ctx: Ctx, row: Row) -> None:
     path = str(row.props.get("path", "")).strip("/").lower()
     version = str(row.props.get("apiVersion") or "").lower()
-    for other in ctx.store.of_kind(ctx.service, "api"):
-        if other.grp == row.grp.lower():
+    own_group = row.grp.lower()
+    for group, other_path, other_version in ctx.store.property_values(
+        ctx.service, "api", "path", "apiVersion"
+    ):
+        if group == own_group:
             continue
-        same_path = str(other.props.get("path", "")).strip("/").lower() == path
-        if same_path and str(other.props.get("apiVersion") or "").lower() == version:
+        same_path = str(other_path or "").strip("/").lower() == path
+        if same_path and str(other_version or "").lower() == version:
             raise validation_error(f"Api with specified path '{path}' already exists", "path")
 
 

@@ -104,13 +104,14 @@ def api_base_path(row: Row) -> str:
 
 
 def _named_value_names(ctx: Ctx) -> set[str]:
-    rows = ctx.store.of_kind(ctx.service, "namedValue")
-    return {str(r.props.get("displayName", "")).lower() for r in rows}
+    values = ctx.store.property_values(ctx.service, "namedValue", "displayName")
+    return {str(name or "").lower() for _, name in values}
 
 
 def _check_policy_references(ctx: Ctx, text: str, root: Any) -> None:
     refs = policydocs.references(text, root)
-    missing = sorted(n for n in refs.named_values if n.lower() not in _named_value_names(ctx))
+    known = _named_value_names(ctx) if refs.named_values else set()
+    missing = sorted(n for n in refs.named_values if n.lower() not in known)
     if missing:
         raise validation_error(f"Cannot find a property '{missing[0]}'.", target="value")
     collections = {"fragment": "policyFragments", "backend": "backends", "logger": "loggers"}

@@ -227,6 +227,13 @@ class Store:
             (str(record[0]) for record in self._query(sql, service, *kinds)), key=str.lower
         )
 
+    def property_values(self, service: str, kind: str, *names: str) -> list[tuple[Any, ...]]:
+        """(grp, the named top-level properties...) of every resource of ``kind``, read by
+        SQLite without loading the rows: checks on each write must not parse them all."""
+        columns = "".join(f", json_extract(props, '$.{name}')" for name in names)
+        sql = f"SELECT grp{columns} FROM resources WHERE service = ? AND kind = ?"
+        return self._query(sql, service, kind)
+
     def referencing(self, service: str, ref_key: str, kind: str | None = None) -> list[Row]:
         if kind is None:
             return self._select("service = ? AND ref = ?", service, ref_key.lower())
