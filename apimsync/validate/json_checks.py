@@ -21,10 +21,9 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator, ValidationError
 
 from apimsync import resources
 from apimsync.formats.jsonpos import (
@@ -35,6 +34,9 @@ from apimsync.formats.jsonpos import (
     parse_json,
 )
 from apimsync.validate.findings import Finding, Findings, Severity
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain an invalid document
+    from jsonschema import Draft202012Validator, ValidationError
 
 SCM_FOLDER = "api-management"
 EXTRAS_FOLDER = "api-management-extras"
@@ -147,6 +149,8 @@ def _fast_validator(kind: str) -> jsonschema_rs.Validator:
 
 @functools.cache
 def _validator(kind: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     # Not checked against the meta-schema here: the schemas ship with apimsync and a test
     # checks them; that check would cost every run (and every hook) more than it validates.
     schema = json.loads(schema_path(kind).read_text(encoding="utf-8"))
