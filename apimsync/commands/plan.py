@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apimsync.errors import UsageError
+from apimsync.model import Configuration
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Plan
 from apimsync.plan.diff import compute_plan
@@ -20,7 +21,7 @@ from apimsync.plan.saved import save_plan
 from apimsync.targets.connection import Target, resolve_target
 from apimsync.targets.git import DEFAULT_BRANCH, branch_configuration, plan_against_branch
 from apimsync.targets.sdk import fetch_etags, read_instance
-from apimsync.workspace import Desired, load_desired
+from apimsync.workspace import load_desired
 
 EXIT_NO_CHANGES = 0
 EXIT_CHANGES = 2
@@ -45,7 +46,7 @@ def make_plan(
     target: Target,
     options: PlanOptions,
     console: Console,
-    desired: Desired | None = None,
+    desired: Configuration | None = None,
 ) -> Plan:
     """Read the files and the live instance and diff them, with ETags for what changes.
 
@@ -54,10 +55,12 @@ def make_plan(
     if options.via == "git" and options.environment:
         raise UsageError("--env cannot be used with --via git yet; use --via sdk")
     if desired is None:
-        desired = load_desired(directory, options.ref, options.environment)
+        # Only the configuration: the files' texts (the layout) are not needed to plan,
+        # and on a big tree they are tens of megabytes of the peak.
+        desired = load_desired(directory, options.ref, options.environment).configuration
     if options.via == "git":
         branch = branch_configuration(target, options.branch, console)
-        return plan_against_branch(desired.configuration, branch)
+        return plan_against_branch(desired, branch)
     console.status(f"Reading {target.describe()} ...")
     live = read_instance(target, parallelism=options.parallelism)
     console.detail(f"read {len(live.configuration)} live resources in {live.requests} requests")
@@ -66,7 +69,7 @@ def make_plan(
 
     def diff(etags: dict[str, str]) -> Plan:
         return compute_plan(
-            desired.configuration,
+            desired,
             live.configuration,
             prune=options.prune,
             etags=etags,
