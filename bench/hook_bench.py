@@ -5,7 +5,8 @@
 Builds W(N) (see :mod:`bench.workload`) in a fresh git repository, commits it, then
 changes ``--changed`` policy documents and stages them, as a developer would before a
 commit. Each run is the hook's command in a new process, as git starts it; the figures
-are the wall time of each run (min, median, max) and the peak RSS of the slowest.
+are the wall time of each run (min, median, max) and the largest peak RSS of any
+process it started (the hook, or git building the repository).
 """
 
 from __future__ import annotations
