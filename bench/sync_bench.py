@@ -18,12 +18,10 @@ import argparse
 import compileall
 import json
 import os
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,52 +30,17 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from apimsync.emulator import EmulatorProcess  # noqa: E402
-from apimsync.targets.connection import read_connection_file  # noqa: E402
+from apimsync.emulator import Connection, EmulatorProcess  # noqa: E402
+from apimsync.emulator.counters import RequestCounters  # noqa: E402
 from bench.workload import workload, write_workload  # noqa: E402
 
 SERVICE = "bench"
-WRITE_METHODS = frozenset({"PUT", "PATCH", "POST", "DELETE"})
 PHASES = ("pull", "plan", "deploy_full", "deploy_one_change", "validate")
 CHANGED_BACKEND = "backend-00000"
 
 
 class PhaseFailed(RuntimeError):
     pass
-
-
-class Counter:
-    """The emulator's request counters (``/_emulator/requests``)."""
-
-    def __init__(self, connection_file: Path) -> None:
-        settings = read_connection_file(connection_file)
-        self.url = settings["endpoint"] + "/_emulator/requests"
-        self.token = settings["token"]
-        self.context = ssl.create_default_context(cafile=settings["ca_bundle"])
-
-    def _call(self, method: str) -> dict[str, Any]:
-        request = urllib.request.Request(
-            self.url, method=method, headers={"Authorization": f"Bearer {self.token}"}
-        )
-        with urllib.request.urlopen(request, context=self.context) as response:
-            body = response.read()
-        document: dict[str, Any] = json.loads(body) if body else {}
-        return document
-
-    def reset(self) -> None:
-        self._call("DELETE")
-
-    def counts(self) -> tuple[int, int]:
-        """(requests, writes) since the last reset, the emulator's own routes left out."""
-        routes: dict[str, int] = self._call("GET").get("by_route", {})
-        requests = writes = 0
-        for route, count in routes.items():
-            if "/_emulator/" in route:
-                continue
-            requests += count
-            if route.split(" ", 1)[0] in WRITE_METHODS:
-                writes += count
-        return requests, writes
 
 
 def run_child(args: Sequence[str], env: dict[str, str], expect: Sequence[int] = (0,)) -> Any:
@@ -104,12 +67,16 @@ def run_child(args: Sequence[str], env: dict[str, str], expect: Sequence[int] = 
 
 
 def measure_sync(
-    phase: list[str], env: dict[str, str], counter: Counter, latency_ms: int, parallelism: int
+    phase: list[str],
+    env: dict[str, str],
+    counter: RequestCounters,
+    latency_ms: int,
+    parallelism: int,
 ) -> dict[str, Any]:
     counter.reset()
     expect = (0, 2) if "plan" in phase else (0,)
     wall, rss, _ = run_child([*phase, "--parallelism", str(parallelism)], env, expect)
-    requests, writes = counter.counts()
+    requests, writes = counter.totals()
     return {
         "requests": requests,
         "writes": writes,
@@ -150,7 +117,7 @@ def run_size(apis: int, latency_ms: int, parallelism: int) -> dict[str, Any]:
                 "CI": "true",
             }
             env.pop("APIMSYNC_DEBUG", None)
-            counter = Counter(emulator.data_dir / "connection.json")
+            counter = RequestCounters(Connection.from_file(emulator.data_dir / "connection.json"))
             sync = {"latency_ms": latency_ms, "parallelism": parallelism}
 
             deploy = ["deploy", "--dir", str(tree), "--yes"]

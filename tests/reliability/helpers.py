@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import ssl
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,6 @@ from apimsync.targets.connection import Target, read_connection_file
 from apimsync.targets.sdk import read_instance
 
 REPO = Path(__file__).resolve().parents[2]
-WRITE_METHODS = frozenset({"PUT", "PATCH", "POST", "DELETE"})
 
 FIGURES: list[tuple[str, str]] = []
 """(test, text) of every figure reported in this session; conftest prints them at the end."""
@@ -106,44 +103,6 @@ def _small_workload(apis: int) -> Configuration:
 
 
 # -- the emulator ----------------------------------------------------------------------
-
-
-class Admin:
-    """The emulator's own routes: request counters (``/_emulator/requests``)."""
-
-    def __init__(self, connection_file: Path) -> None:
-        settings = read_connection_file(connection_file)
-        self.url = settings["endpoint"] + "/_emulator/requests"
-        self.token = settings["token"]
-        self.context = ssl.create_default_context(cafile=settings["ca_bundle"])
-
-    def _call(self, method: str) -> dict[str, Any]:
-        request = urllib.request.Request(
-            self.url, method=method, headers={"Authorization": f"Bearer {self.token}"}
-        )
-        with urllib.request.urlopen(request, context=self.context, timeout=30) as response:
-            body = response.read()
-        document: dict[str, Any] = json.loads(body) if body else {}
-        return document
-
-    def counts(self) -> dict[str, Any]:
-        return self._call("GET")
-
-    def reset(self) -> None:
-        self._call("DELETE")
-
-    def writes(self) -> int:
-        """Write requests answered with a success since the last reset (all services)."""
-        return writes_in(self.counts())
-
-
-def writes_in(counts: Mapping[str, Any]) -> int:
-    routes: Mapping[str, int] = counts.get("by_route", {})
-    return sum(
-        n
-        for route, n in routes.items()
-        if route.split(" ", 1)[0] in WRITE_METHODS and "/_emulator/" not in route
-    )
 
 
 def stored(data_dir: Path, service: str) -> dict[str, Any]:

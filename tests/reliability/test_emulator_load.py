@@ -26,7 +26,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from apimsync.emulator import Connection, EmulatorProcess
-from tests.reliability.helpers import Admin, figure, stored
+from apimsync.emulator.counters import RequestCounters
+from tests.reliability.helpers import figure, stored
 
 CLIENTS = 32
 SECONDS = float(os.environ.get("APIMSYNC_LOAD_SECONDS", "10"))
@@ -143,7 +144,7 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def test_32_clients_of_mixed_reads_and_writes(emulator: EmulatorProcess) -> None:
-    admin = Admin(emulator.data_dir / "connection.json")
+    admin = RequestCounters(emulator.connection)
     admin.reset()
     clients = [Client(n, emulator.connection, random.Random(1000 + n)) for n in range(CLIENTS)]
     until = time.monotonic() + SECONDS
@@ -154,7 +155,7 @@ def test_32_clients_of_mixed_reads_and_writes(emulator: EmulatorProcess) -> None
     for thread in threads:
         thread.join(SECONDS + 120)
     elapsed = time.monotonic() - started
-    counts = admin.counts()
+    counts = admin.snapshot()
     held = stored(emulator.data_dir, SERVICE)
 
     statuses: Counter[int] = Counter()

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from apimsync.emulator import EmulatorProcess
+from apimsync.emulator import Connection, EmulatorProcess
 from apimsync.emulator.certs import TlsFiles, ensure_tls
+from apimsync.emulator.counters import RequestCounters
 from apimsync.targets.calls import DEFAULT_RETRY
 from tests.reliability.helpers import (
-    Admin,
     Cli,
     by_kind,
     comes_with_instance,
@@ -127,14 +127,14 @@ def test_w200_deploys_completely_through_faults_and_the_next_plan_is_empty(
     desired = write_synthetic(APIS, repo)
     connection = emulator.data_dir / "connection.json"
     cli = Cli(connection, "w")
-    admin = Admin(connection)
+    admin = RequestCounters(Connection.from_file(connection))
 
     started = time.monotonic()
     deploy = cli.run(
         "deploy", "--dir", repo, "--yes", "--format", "json", "--parallelism", PARALLELISM
     )
     deployed_in = time.monotonic() - started
-    faults = admin.counts()["faults"]
+    faults = admin.snapshot()["faults"]
     started = time.monotonic()
     plan = cli.run("plan", "--dir", repo, "--format", "json", "--parallelism", PLAN_PARALLELISM)
     planned_in = time.monotonic() - started

@@ -8,16 +8,14 @@ bearer token, Azure AD sign-in cannot run here).
 from __future__ import annotations
 
 import itertools
-import json
 import re
-import ssl
-import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from apimsync.emulator import Connection, EmulatorProcess
+from apimsync.emulator.counters import RequestCounters
 from apimsync.model import Configuration, Kind, make_resource
 from apimsync.targets.connection import Target
 
@@ -59,43 +57,9 @@ def fresh(emulator: EmulatorProcess) -> Callable[[], Target]:
     return make
 
 
-class Counters:
-    """The emulator's request counters (``{endpoint}/_emulator/requests``)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.context = ssl.create_default_context(cafile=conn.ca_bundle)
-
-    def _call(self, method: str) -> Any:
-        request = urllib.request.Request(
-            f"{self.conn.endpoint}/_emulator/requests",
-            method=method,
-            headers={"Authorization": f"Bearer {self.conn.token}"},
-        )
-        with urllib.request.urlopen(request, context=self.context, timeout=30) as answer:
-            raw = answer.read()
-        return json.loads(raw) if raw else None
-
-    def reset(self) -> None:
-        self._call("DELETE")
-
-    def snapshot(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET")
-        return result
-
-    def writes(self) -> dict[str, int]:
-        """Write requests by route (``PUT /backends/{backendId}``) since the last reset."""
-        routes: dict[str, int] = self.snapshot()["by_route"]
-        return {
-            route: count
-            for route, count in routes.items()
-            if route.split(" ", 1)[0] in ("PUT", "PATCH", "DELETE", "POST")
-        }
-
-
 @pytest.fixture(scope="module")
-def counters(emulator: EmulatorProcess) -> Counters:
-    return Counters(emulator.connection)
+def counters(emulator: EmulatorProcess) -> RequestCounters:
+    return RequestCounters(emulator.connection)
 
 
 def with_referenced_named_values(configuration: Configuration) -> Configuration:

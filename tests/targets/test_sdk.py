@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from apimsync.emulator import EmulatorProcess
+from apimsync.emulator.counters import RequestCounters
 from apimsync.formats.scm.reader import read_tree
 from apimsync.model import Configuration, Kind, Resource, make_resource
 from apimsync.plan import Action, Plan, compute_plan
@@ -38,7 +39,6 @@ from apimsync.targets.sdk import (
 from tests.conftest import CORPUS, EXPORTS, REPO
 from tests.targets.conftest import (
     PORTAL_KINDS,
-    Counters,
     target_for,
     with_referenced_named_values,
 )
@@ -150,7 +150,9 @@ def with_backend_url(configuration: Configuration, backend_id: str, url: str) ->
     return configuration.with_resources(backend.with_properties(url=url))
 
 
-def test_one_field_change_is_one_write(fresh: Callable[[], Target], counters: Counters) -> None:
+def test_one_field_change_is_one_write(
+    fresh: Callable[[], Target], counters: RequestCounters
+) -> None:
     target = fresh()
     desired = desired_of("openai-usage")
     live = deployed(target, desired)
@@ -164,13 +166,13 @@ def test_one_field_change_is_one_write(fresh: Callable[[], Target], counters: Co
     report = apply_plan(target, plan)
 
     assert report.applied == (backend_id,) and report.writes == 1 and report.retries == 0
-    assert counters.writes() == {"PUT /backends/{backendId}": 1}
+    assert counters.writes_by_route() == {"PUT /backends/{backendId}": 1}
     again = read_instance(target, skip_kinds=PORTAL_KINDS)
     assert plan_between(changed, again.configuration).is_empty
 
 
 def test_stale_plan_is_refused_and_nothing_written(
-    fresh: Callable[[], Target], counters: Counters
+    fresh: Callable[[], Target], counters: RequestCounters
 ) -> None:
     target = fresh()
     desired = desired_of("openai-usage")
