@@ -15,16 +15,15 @@ from pathlib import Path
 
 from apimsync.formats.scm.writer import write_tree
 from apimsync.model import Configuration, Resource, make_resource
+from bench.corpus import corpus_dir
 
 OPERATIONS_PER_API = 10
 APIS_PER_PRODUCT = 10
 GROUPS = 3
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 
-REPO = Path(__file__).resolve().parent.parent
-SEED_POLICIES = (
-    REPO.parent / "shared" / "corpus" / "seed-openai-v17" / "api-management" / "policies"
-)
+_CORPUS = corpus_dir()
+SEED_POLICIES = None if _CORPUS is None else _CORPUS / "seed-openai-v17/api-management/policies"
 
 _BACKEND_ID = re.compile(r'backend-id="([^"@][^"]*)"')
 _NAMED_VALUE = re.compile(r"\{\{([^{}]+)\}\}")
@@ -81,8 +80,10 @@ class Templates:
     operation: tuple[str, ...]
 
 
-def seed_templates(folder: Path = SEED_POLICIES) -> Templates:
+def seed_templates(folder: Path | None = SEED_POLICIES) -> Templates:
     """The seed export's API and operation policies (fallbacks if it is not there)."""
+    if folder is None:
+        return Templates((_FALLBACK_API_POLICY,), (_FALLBACK_OPERATION_POLICY,))
     apis = folder / "apis"
     api = tuple(p.read_text(encoding="utf-8-sig") for p in sorted(apis.glob("*.xml")))
     operation = tuple(

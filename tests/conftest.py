@@ -7,8 +7,23 @@ from pathlib import Path
 
 import pytest
 
+from bench import corpus
+
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def _corpus() -> Path:
+    found = corpus.corpus_dir()
+    if found is None:
+        tried = ", ".join(str(path) for path in corpus.candidates())
+        raise SystemExit(
+            f"the real APIM exports the tests use are not found (tried {tried}); "
+            "set APIMSYNC_CORPUS to the folder that holds them"
+        )
+    return found
+
+
+CORPUS = _corpus()
 EXPORTS = sorted(p.name for p in CORPUS.iterdir() if (p / "api-management").is_dir())
 
 

@@ -18,8 +18,7 @@ from apimsync.formats.jsonpos import (
     locate_json,
     parse_json,
 )
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+from tests.conftest import CORPUS
 
 NESTED = "\n".join(
     [

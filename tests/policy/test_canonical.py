@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apimsync.policy import canonical_policy, parse_policy, policies_equal
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 POLICY_FILES = sorted(CORPUS.glob("*/api-management/policies/**/*.xml"))
 
 ORIGINAL = """<!-- exported -->

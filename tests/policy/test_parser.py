@@ -20,8 +20,8 @@ from apimsync.policy import (
     Position,
     parse_policy,
 )
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 POLICY_FILES = sorted(CORPUS.glob("*/api-management/policies/**/*.xml"))
 
 

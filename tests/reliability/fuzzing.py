@@ -30,8 +30,8 @@ from apimsync.policy.references import policy_references
 from apimsync.validate.findings import Findings
 from apimsync.validate.policy_rules import PolicyScope, check_policy
 from apimsync.validate.tree import validate_tree
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 CANARY = b"canary: nothing may change or read me into the configuration\n"
 ENVIRONMENT = "fuzz"
 ENVIRON = {"FUZZ_SET": "value-from-env", "AZURE_TENANT_ID": "t"}

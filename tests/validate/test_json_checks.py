@@ -17,8 +17,7 @@ from apimsync.validate.json_checks import (
     schema_path,
     schemas_dir,
 )
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+from tests.conftest import CORPUS
 
 KINDS = [
     "root-configuration",
