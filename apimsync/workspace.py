@@ -19,6 +19,7 @@ from apimsync.errors import ApimsyncError, InvalidConfiguration
 from apimsync.formats.files import CONFIG_ROOTS
 from apimsync.formats.scm.layout import Layout
 from apimsync.model import Configuration
+from apimsync.validate.findings import Finding
 from apimsync.validate.tree import ValidationReport, validate_tree
 
 
@@ -40,6 +41,21 @@ class Desired:
     layout: Layout
     report: ValidationReport
 
+    def state(self) -> DesiredState:
+        """What plan and deploy keep: not the files' texts, which on a big tree are tens
+        of megabytes of the peak."""
+        unresolved = tuple(f for f in self.report.findings if f.subject and not f.is_error)
+        return DesiredState(self.configuration, unresolved)
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """The validated configuration, and the references in it that the files do not
+    resolve: validate warned about them; plan checks them against the instance."""
+
+    configuration: Configuration
+    unresolved: tuple[Finding, ...] = ()
+
 
 def load_desired(
     directory: Path, ref: str | None = None, environment: str | None = None
@@ -50,6 +66,13 @@ def load_desired(
         return _validated(directory, environment)
     with exported_ref(directory, ref) as root:
         return _validated(root, environment)
+
+
+def load_desired_state(
+    directory: Path, ref: str | None = None, environment: str | None = None
+) -> DesiredState:
+    """:func:`load_desired`, keeping only what plan and deploy need."""
+    return load_desired(directory, ref, environment).state()
 
 
 def _validated(root: Path, environment: str | None) -> Desired:

@@ -77,7 +77,12 @@ class ReferenceChecker:
         if name in known:
             return
         self._report(
-            located.path, ref.position, managed, code, self._missing_message(what, ref.name)
+            located.path,
+            ref.position,
+            managed,
+            code,
+            self._missing_message(what, ref.name),
+            ref.name,
         )
 
     def _missing_message(self, what: str, name: str) -> str:
@@ -97,10 +102,16 @@ class ReferenceChecker:
         )
 
     def _report(
-        self, path: str, position: Position, as_error: bool, code: str, message: str
+        self,
+        path: str,
+        position: Position,
+        as_error: bool,
+        code: str,
+        message: str,
+        subject: str | None = None,
     ) -> None:
         report = self.findings.error if as_error else self.findings.warning
-        report(path, position.line, position.column, code, message)
+        report(path, position.line, position.column, code, message, subject)
 
     def _check_backend_named_values(self) -> None:
         for backend in self.configuration.of_kind(Kind.BACKEND):
@@ -115,6 +126,7 @@ class ReferenceChecker:
                         bool(self.named_values),
                         "unknown-named-value",
                         self._missing_message("named value", match.group(1)),
+                        match.group(1),
                     )
 
     # -- model rules -------------------------------------------------------------------
