@@ -88,6 +88,9 @@ class Plan:
 
     changes: tuple[Change, ...] = ()
     unmanaged: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    """``<resource id><pointer>`` of the values the instance hides behind placeholders
+    (logger credentials): not compared, so a change to them cannot be seen."""
 
     def summary(self) -> dict[str, int]:
         """``{"add": n, "change": m, "destroy": k}`` (cascaded deletes are not counted)."""
