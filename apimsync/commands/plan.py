@@ -14,6 +14,7 @@ from pathlib import Path
 from apimsync.errors import UsageError
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Plan
+from apimsync.plan.conflicts import check_unique_values
 from apimsync.plan.diff import compute_plan
 from apimsync.plan.references import check_references_on_instance
 from apimsync.plan.render import render_json, render_markdown, render_text
@@ -78,6 +79,7 @@ def make_plan(
 
     draft = diff({})
     check_references_on_instance(desired.unresolved, live.configuration, draft)
+    check_unique_values(desired.configuration, live.configuration, draft.deleted_ids())
     touched = [c.resource_id for c in draft.changes if c.action is not Action.CREATE]
     return diff(fetch_etags(target, touched)) if touched else draft
 

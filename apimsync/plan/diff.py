@@ -26,6 +26,7 @@ from apimsync.model import (
 )
 from apimsync.plan import pointer
 from apimsync.plan.changes import MISSING, Action, Change, FieldChange, Plan
+from apimsync.plan.conflicts import conflicts
 from apimsync.plan.normalize import comparable, comparable_pair, hidden_by_service, link_target
 from apimsync.plan.order import apply_order, identity, stage_of
 
@@ -63,7 +64,8 @@ def compute_plan(
     deletable = [r for r in live_only if _deletable(r)]
     kept = [r for r in live_only if not _deletable(r)]
     if prune:
-        changes.extend(_deletes(deletable, live, matching, live_etags))
+        early = {identity(c.holder) for c in conflicts(desired, live)}
+        changes.extend(_deletes(deletable, live, matching, live_etags, early))
     else:
         kept.extend(deletable)
     unmanaged = sorted(kept, key=lambda r: (stage_of(r.id), identity(r.id)))
@@ -184,7 +186,11 @@ def _deletable(resource: Resource) -> bool:
 
 
 def _deletes(
-    doomed: list[Resource], live: Configuration, matching: _Matching, etags: Mapping[str, str]
+    doomed: list[Resource],
+    live: Configuration,
+    matching: _Matching,
+    etags: Mapping[str, str],
+    early: set[str],
 ) -> list[Change]:
     """One delete per doomed resource whose ancestors stay; the rest ride in ``cascade``."""
     doomed_keys = {identity(r.id) for r in doomed}
@@ -207,6 +213,7 @@ def _deletes(
             _delete_fields(resource),
             etags.get(resource.id),
             tuple(sorted(cascades[identity(resource.id)], key=_cascade_key)),
+            early=identity(resource.id) in early,
         )
         for resource in doomed
         if _topmost_doomed_ancestor(resource.id, doomed_keys) is None

@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from apimsync.errors import ApimsyncError
 from apimsync.model import Configuration, Kind, Resource
-from apimsync.plan.changes import Action, Plan
+from apimsync.plan.changes import Plan
 from apimsync.plan.order import identity
 from apimsync.validate.findings import Finding, Severity
 
@@ -57,7 +57,7 @@ def missing_on_instance(
 ) -> list[Finding]:
     """The unresolved references (warnings with a ``subject``) the instance lacks too,
     as errors."""
-    deleted = _deleted(plan)
+    deleted = {identity(resource_id) for resource_id in plan.deleted_ids()}
     kept = [r for r in live if identity(r.id) not in deleted]
     missing = []
     for finding in findings:
@@ -90,12 +90,3 @@ def _names(kind: Kind, resources: Iterable[Resource]) -> frozenset[str]:
             name = str(resource.properties.get("displayName") or name)
         found.add(name.casefold())
     return frozenset(found)
-
-
-def _deleted(plan: Plan) -> frozenset[str]:
-    doomed = set()
-    for change in plan.changes:
-        if change.action is Action.DELETE:
-            doomed.add(identity(change.resource_id))
-            doomed.update(identity(resource_id) for resource_id in change.cascade)
-    return frozenset(doomed)
