@@ -33,6 +33,7 @@ from apimsync.targets.armids import api_key, expand_ids, path_names
 from apimsync.targets.calls import CallFailed, Retry, Session, TargetProblem
 from apimsync.targets.dependencies import Dependencies
 from apimsync.targets.endpoints import BUILT_IN_GROUPS, Endpoint, endpoint_of
+from apimsync.targets.longrunning import put_and_wait
 
 APPLIED = "applied"
 SKIPPED = "skipped"
@@ -286,10 +287,15 @@ class PlanApplier:
             return APPLIED
         if change.action is Action.CREATE and _is_built_in_group(change):
             return SKIPPED
-        options: dict[str, Any] = {}
-        if change.action is Action.UPDATE and endpoint.etags and change.etag:
-            options["if_match"] = change.etag
+        if_match = change.etag if change.action is Action.UPDATE and endpoint.etags else None
         body = self._body(change)
+        if endpoint.lro:
+            # The SDK raises on the 202 the real service may answer (see longrunning).
+            what = f"{change.action.value} '{change.resource_id}'"
+            headers = {"If-Match": if_match} if if_match else {}
+            put_and_wait(self.session, change.resource_id, body, what=what, headers=headers)
+            return APPLIED
+        options = {"if_match": if_match} if if_match else {}
         self._send(change, endpoint.group, endpoint.create, endpoint.lro, body, options)
         return APPLIED
 
