@@ -228,7 +228,7 @@ class _TreeReader:
         op_id = self._child_id(path, f"{pointer}/id", entry.get("id"), api_id, Kind.OPERATION)
         if op_id is None:
             return []
-        operation = make_resource(op_id, to_arm(entry, OPERATION_SPEC, self._loader(path)))
+        operation = make_resource(op_id, to_arm(entry, OPERATION_SPEC, self._loader(path, pointer)))
         policy = self._policy(path, f"{pointer}/$ref-policy", entry.get("$ref-policy"), op_id)
         return [operation, *policy]
 
@@ -369,9 +369,11 @@ class _TreeReader:
             return None
         return document
 
-    def _loader(self, path: str) -> Any:
+    def _loader(self, path: str, prefix: str = "") -> Any:
+        """Reads the files ``path`` references; ``prefix`` points at the object read."""
+
         def load(ref: str, pointer: str) -> str | None:
-            return self.text(path, pointer, ref)
+            return self.text(path, prefix + pointer, ref)
 
         return load
 

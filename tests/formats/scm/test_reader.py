@@ -149,3 +149,14 @@ def test_operations_of_a_revision_must_carry_its_id(contoso: Path) -> None:
     )
 
     assert (ORDERS_REV_2, "invalid-id") in _errors(contoso)
+
+
+def test_a_missing_file_an_operation_names_is_reported_at_its_reference(contoso: Path) -> None:
+    folder = contoso / INVENTORY_CURRENT.removesuffix("/configuration.json")
+    (folder / "operations/GET__items_{itemId}_inventoN4T7WQ.description.html").unlink()
+
+    (finding,) = [f for f in read_tree(contoso).findings if f.code == "ref-missing"]
+
+    lines = (contoso / INVENTORY_CURRENT).read_text(encoding="utf-8").splitlines()
+    assert finding.path == INVENTORY_CURRENT
+    assert "GET__items_{itemId}_inventoN4T7WQ.description.html" in lines[finding.line - 1]
