@@ -450,7 +450,7 @@ def _mark_revision(document: dict[str, Any], unit: _Unit) -> dict[str, Any]:
     id and its ``apiRevision``; the current one ``"isCurrent": true``, the others nothing."""
     revision = revision_of(unit.anchor)
     if revision is not None:
-        if document.get("isCurrent") is not False:
+        if unit.original.get("isCurrent") is not False:
             document.pop("isCurrent", None)
         if document.get("apiRevision") != revision:
             return _with_key(document, "apiRevision", revision, after="name")

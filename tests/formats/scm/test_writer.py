@@ -320,7 +320,10 @@ def test_a_new_revision_gets_a_folder_named_as_apim_names_them(contoso: Path) ->
     base = result.configuration
     revision = "/apis/orders;rev=3"
     config = base.with_resources(
-        make_resource(revision, {"displayName": "Orders API", "path": "orders"}),
+        # as the management API answers for a revision: isCurrent false, no apiRevision
+        make_resource(
+            revision, {"displayName": "Orders API", "path": "orders", "isCurrent": False}
+        ),
         make_resource(
             f"{revision}/operations/list-orders",
             {"displayName": "List orders", "method": "GET", "urlTemplate": "/orders"},
