@@ -17,11 +17,8 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote
 
-from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest, HttpResponse
-from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from apimsync.targets.calls import (
     POLL_INTERVAL,
@@ -31,19 +28,10 @@ from apimsync.targets.calls import (
     parse_retry_after,
     same_origin,
 )
+from apimsync.targets.raw import resource_url, send
 
-API_VERSION = "2024-05-01"
 LONGEST_WAIT = 600.0
 """Seconds a long-running write may run before apimsync gives up on it."""
-
-
-def resource_url(session: Session, resource_id: str, **query: str) -> str:
-    """The absolute URL of a service-relative id, each name quoted as the SDK quotes it
-    (``/apis/a;rev=2`` -> ``.../apis/a%3Brev%3D2``)."""
-    names = "/".join(quote(part, safe="") for part in resource_id.strip("/").split("/"))
-    parameters = "&".join(f"{k}={quote(v, safe='')}" for k, v in {**query}.items())
-    url = f"{session.target.endpoint}{session.target.service_path}/{names}"
-    return f"{url}?api-version={API_VERSION}" + (f"&{parameters}" if parameters else "")
 
 
 def put_and_wait(
@@ -79,16 +67,7 @@ def put_and_wait(
 
 
 def _sender(session: Session, request: HttpRequest) -> Callable[[], HttpResponse]:
-    return lambda: _send(session, request)
-
-
-def _send(session: Session, request: HttpRequest) -> HttpResponse:
-    """One request through the client's pipeline; an error answer raises as the SDK's
-    methods raise it, so :meth:`Session.call` classifies it the same way."""
-    response: HttpResponse = session.client._send_request(request, **session.options())
-    if response.status_code >= 300:
-        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-    return response
+    return lambda: send(session, request)
 
 
 def _status_link(session: Session, response: HttpResponse, what: str) -> str:
