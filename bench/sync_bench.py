@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,18 @@ class PhaseFailed(RuntimeError):
     pass
 
 
-def run_child(args: Sequence[str], env: dict[str, str], expect: Sequence[int] = (0,)) -> Any:
-    """Run ``python -m apimsync ARGS``; (wall seconds, peak RSS MB, stdout)."""
+@dataclass(frozen=True)
+class ChildRun:
+    """One ``python -m apimsync`` run: wall and CPU seconds, peak RSS, its output."""
+
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def run_child(args: Sequence[str], env: dict[str, str], expect: Sequence[int] = (0,)) -> ChildRun:
+    """Run ``python -m apimsync ARGS`` and measure it (CPU: user + system of the child)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         child = subprocess.Popen(
@@ -63,7 +74,8 @@ def run_child(args: Sequence[str], env: dict[str, str], expect: Sequence[int] = 
         stdout, stderr = out.read().decode(), err.read().decode()
     if child.returncode not in expect:
         raise PhaseFailed(f"apimsync {' '.join(args[:1])} exited {child.returncode}: {stderr}")
-    return wall, usage.ru_maxrss / 1024.0, stdout
+    cpu = usage.ru_utime + usage.ru_stime
+    return ChildRun(wall, cpu, usage.ru_maxrss / 1024.0, stdout)
 
 
 def measure_sync(
@@ -75,13 +87,15 @@ def measure_sync(
 ) -> dict[str, Any]:
     counter.reset()
     expect = (0, 2) if "plan" in phase else (0,)
-    wall, rss, _ = run_child([*phase, "--parallelism", str(parallelism)], env, expect)
+    run = run_child([*phase, "--parallelism", str(parallelism)], env, expect)
     requests, writes = counter.totals()
     return {
         "requests": requests,
         "writes": writes,
-        "wall_s": round(wall, 3),
-        "peak_rss_mb": round(rss, 1),
+        "wall_s": round(run.wall_s, 3),
+        "cpu_s": round(run.cpu_s, 3),
+        "cpu_ms_per_request": round(1000 * run.cpu_s / requests, 3) if requests else 0.0,
+        "peak_rss_mb": round(run.peak_rss_mb, 1),
         "ideal_s": round(requests * latency_ms / 1000.0 / parallelism, 3),
     }
 
@@ -128,13 +142,14 @@ def run_size(apis: int, latency_ms: int, parallelism: int) -> dict[str, Any]:
             pull = measure_sync(["pull", "--dir", str(pulled)], env, counter, **sync)
             change_one_backend(tree)
             one = measure_sync(deploy, env, counter, **sync)
-        wall, rss, stdout = run_child(["validate", str(tree), "--format", "json"], dict(os.environ))
-        files = int(json.loads(stdout)["summary"]["files"])
+        run = run_child(["validate", str(tree), "--format", "json"], dict(os.environ))
+        files = int(json.loads(run.stdout)["summary"]["files"])
         validate = {
             "files": files,
-            "wall_s": round(wall, 3),
-            "files_per_s": round(files / wall, 1) if wall > 0 else 0.0,
-            "peak_rss_mb": round(rss, 1),
+            "wall_s": round(run.wall_s, 3),
+            "cpu_s": round(run.cpu_s, 3),
+            "files_per_s": round(files / run.wall_s, 1) if run.wall_s > 0 else 0.0,
+            "peak_rss_mb": round(run.peak_rss_mb, 1),
         }
     return {
         "apis": apis,
@@ -152,7 +167,8 @@ def run_size(apis: int, latency_ms: int, parallelism: int) -> dict[str, Any]:
 def table(results: list[dict[str, Any]]) -> str:
     """A readable table: one row per size and phase."""
     head = f"{'N':>6} {'R':>7} {'phase':<18} {'requests':>9} {'writes':>7} {'req/res':>8}"
-    head += f" {'wall_s':>8} {'ideal_s':>8} {'wall/ideal':>10} {'rss_mb':>7} {'files/s':>8}"
+    head += f" {'wall_s':>8} {'ideal_s':>8} {'wall/ideal':>10} {'cpu_s':>7} {'cpu_ms/req':>10}"
+    head += f" {'rss_mb':>7} {'files/s':>8}"
     lines = [head, "-" * len(head)]
     for result in results:
         n, r = result["apis"], result["resources"]
@@ -162,12 +178,14 @@ def table(results: list[dict[str, Any]]) -> str:
             lines.append(
                 f"{n:>6} {r:>7} {phase:<18} {p['requests']:>9} {p['writes']:>7}"
                 f" {p['requests'] / r:>8.3f} {p['wall_s']:>8.2f} {p['ideal_s']:>8.2f}"
-                f" {ratio:>10.2f} {p['peak_rss_mb']:>7.1f} {'':>8}"
+                f" {ratio:>10.2f} {p['cpu_s']:>7.2f} {p['cpu_ms_per_request']:>10.2f}"
+                f" {p['peak_rss_mb']:>7.1f} {'':>8}"
             )
         v = result["validate"]
         lines.append(
             f"{n:>6} {r:>7} {'validate':<18} {'':>9} {'':>7} {'':>8} {v['wall_s']:>8.2f}"
-            f" {'':>8} {'':>10} {v['peak_rss_mb']:>7.1f} {v['files_per_s']:>8.0f}"
+            f" {'':>8} {'':>10} {v['cpu_s']:>7.2f} {'':>10} {v['peak_rss_mb']:>7.1f}"
+            f" {v['files_per_s']:>8.0f}"
         )
     latency, parallelism = results[0]["latency_ms"], results[0]["parallelism"]
     lines.append(f"latency {latency} ms, parallelism {parallelism}")

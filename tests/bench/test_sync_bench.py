@@ -13,7 +13,15 @@ from typing import Any
 from tests.conftest import REPO
 
 SYNC_PHASES = ("pull", "plan", "deploy_full", "deploy_one_change")
-SYNC_FIELDS = {"requests", "writes", "wall_s", "peak_rss_mb", "ideal_s"}
+SYNC_FIELDS = {
+    "requests",
+    "writes",
+    "wall_s",
+    "cpu_s",
+    "cpu_ms_per_request",
+    "peak_rss_mb",
+    "ideal_s",
+}
 
 
 def run_bench(*args: str) -> Any:
