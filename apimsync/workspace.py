@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,14 +58,18 @@ class DesiredState:
 
 
 def load_desired(
-    directory: Path, ref: str | None = None, environment: str | None = None
+    directory: Path,
+    ref: str | None = None,
+    environment: str | None = None,
+    focus: Collection[str] | None = None,
 ) -> Desired:
     """The validated configuration of ``directory`` (or of ``ref`` in its repository),
-    with the overlay ``environments/<environment>.json`` applied when one is named."""
+    with the overlay ``environments/<environment>.json`` applied when one is named. With
+    ``focus``, only those files are checked on their own (every file is still read)."""
     if ref is None:
-        return _validated(directory, environment)
+        return _validated(directory, environment, focus)
     with exported_ref(directory, ref) as root:
-        return _validated(root, environment)
+        return _validated(root, environment, focus)
 
 
 def load_desired_state(
@@ -75,8 +79,10 @@ def load_desired_state(
     return load_desired(directory, ref, environment).state()
 
 
-def _validated(root: Path, environment: str | None) -> Desired:
-    report = validate_tree(root, environment)
+def _validated(
+    root: Path, environment: str | None, focus: Collection[str] | None = None
+) -> Desired:
+    report = validate_tree(root, environment, focus=focus)
     if report.errors:
         raise InvalidConfiguration(report.findings)
     return Desired(report.configuration, report.layout, report)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from apimsync.changes_since import load_changed_state
 from apimsync.commands.plan import PlanOptions, make_plan, render, target_fields
 from apimsync.errors import ApimsyncError, UsageError
 from apimsync.output import Console
@@ -76,6 +77,7 @@ class DeployOptions:
     via: str = "sdk"
     branch: str = DEFAULT_BRANCH
     environment: str | None = None
+    changed_since: str | None = None
 
 
 def deploy(
@@ -90,7 +92,7 @@ def deploy(
         if options.environment:
             raise UsageError("--env cannot be used with --via git yet; use --via sdk")
         return _deploy_via_git(directory, target, options, console, confirm)
-    desired = load_desired_state(directory, environment=options.environment)
+    desired = _desired_state(directory, options)
     plan = _plan_to_apply(directory, target, options, console, desired)
     if plan.is_empty:
         console.result("No changes. The instance matches the configuration.")
@@ -109,6 +111,17 @@ def deploy(
     )
     console.result(_report_text(report, options.output_format))
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _desired_state(directory: Path, options: DeployOptions) -> DesiredState:
+    if options.changed_since is None:
+        return load_desired_state(directory, environment=options.environment)
+    if options.plan_file is not None:
+        raise UsageError(
+            "--plan applies a saved plan as it is (a partial one says since which commit); "
+            "it cannot be used with --changed-since"
+        )
+    return load_changed_state(directory, options.changed_since, environment=options.environment)
 
 
 def _confirm_or_refuse(options: DeployOptions, confirm: Callable[[str], bool]) -> None:
@@ -197,7 +210,10 @@ def _plan_to_apply(
         _refuse_if_stale(target, plan)
         return plan
     plan_options = PlanOptions(
-        prune=options.prune, parallelism=options.parallelism, environment=options.environment
+        prune=options.prune,
+        parallelism=options.parallelism,
+        environment=options.environment,
+        changed_since=options.changed_since,
     )
     plan = make_plan(directory, target, plan_options, console, desired)
     console.info(render(plan, "text", options.color))

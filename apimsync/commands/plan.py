@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from apimsync.commands.incremental import make_partial_plan
 from apimsync.errors import UsageError
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Plan
@@ -40,6 +41,7 @@ class PlanOptions:
     via: str = "sdk"
     branch: str = DEFAULT_BRANCH
     environment: str | None = None
+    changed_since: str | None = None
 
 
 def make_plan(
@@ -57,6 +59,19 @@ def make_plan(
     otherwise), so that a deploy never stops half-way for a reason the plan could see."""
     if options.via == "git" and options.environment:
         raise UsageError("--env cannot be used with --via git yet; use --via sdk")
+    if options.changed_since is not None:
+        return make_partial_plan(
+            directory,
+            target,
+            options.changed_since,
+            ref=options.ref,
+            environment=options.environment,
+            prune=options.prune,
+            parallelism=options.parallelism,
+            via=options.via,
+            console=console,
+            desired=desired,
+        )
     if desired is None:
         desired = load_desired_state(directory, options.ref, options.environment)
     if options.via == "git":

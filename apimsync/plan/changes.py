@@ -86,6 +86,15 @@ _SUMMARY_KEYS: Final = {Action.CREATE: "add", Action.UPDATE: "change", Action.DE
 
 
 @dataclass(frozen=True)
+class PartialScope:
+    """A partial plan's scope: only the resources the files changed since ``since`` (as
+    the user named it; ``commit`` is the commit it named) were read and planned."""
+
+    since: str
+    commit: str
+
+
+@dataclass(frozen=True)
 class Plan:
     """The changes that make a live instance match a configuration, in apply order."""
 
@@ -94,6 +103,8 @@ class Plan:
     unknown: tuple[str, ...] = ()
     """``<resource id><pointer>`` of the values the instance hides behind placeholders
     (logger credentials): not compared, so a change to them cannot be seen."""
+    partial: PartialScope | None = None
+    """Set for a partial plan (``--changed-since``); None: the whole instance was read."""
 
     def summary(self) -> dict[str, int]:
         """``{"add": n, "change": m, "destroy": k}`` (cascaded deletes are not counted)."""

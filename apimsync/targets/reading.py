@@ -33,9 +33,19 @@ from typing import Any
 
 from apimsync.errors import ModelError
 from apimsync.jsonvalue import freeze
-from apimsync.model import Configuration, Kind, Resource, kind_of, make_resource
+from apimsync.model import Configuration, Kind, Resource, kind_of, make_resource, parent_id
+from apimsync.plan.partial import ReadRequest
 from apimsync.targets.armids import relative_id, relativize
-from apimsync.targets.calls import BadAnswer, CallFailed, Session, same_origin
+from apimsync.targets.calls import (
+    DEFAULT_RETRY,
+    BadAnswer,
+    CallFailed,
+    Retry,
+    RetryPolicy,
+    Session,
+    same_origin,
+)
+from apimsync.targets.connection import Target
 from apimsync.targets.endpoints import SINGLETONS, Endpoint, endpoint_of, listed_by
 from apimsync.targets.raw import get_json, resource_url
 
@@ -43,6 +53,7 @@ PAGE_SIZE = 100
 """The largest ``$top`` the management API honours; longer lists come in pages."""
 
 
+NOT_FOUND = 404
 NOT_IMPLEMENTED = 501
 MAX_NAME_LENGTH = 256
 """API Management names are at most 256 characters (most kinds allow fewer)."""
@@ -97,6 +108,65 @@ class InstanceReader:
             self.session.requests,
             frozenset(first.unsupported | second.unsupported),
         )
+
+    def read_selected(self, request: ReadRequest) -> LiveState:
+        """Only what ``request`` names (see :class:`~apimsync.plan.partial.ReadRequest`);
+        a resource that does not exist is left out. A GET's answer is preferred to a list
+        item: it carries the ETag."""
+        lists = self._selected_lists(request)
+        listed = {collection for _, collection, _ in lists}
+        jobs = [
+            _bind(self._list, endpoint, collection, kind=endpoint.kind, missing_ok=True, **query)
+            for endpoint, collection, query in lists
+        ]
+        jobs.extend(
+            _bind(self._get, resource_id, kind=endpoint_of(resource_id).kind, missing_ok=True)
+            for resource_id in request.ids
+            if _listed_in(resource_id) not in listed
+        )
+        with ThreadPoolExecutor(self.parallelism, thread_name_prefix="apimsync-read") as pool:
+            found = self._run(pool, jobs)
+            found.resources.extend(self._run(pool, self._fragment_jobs(found)).resources)
+        by_identity: dict[str, Resource] = {}
+        for resource in found.resources:
+            key = resource.id.casefold()
+            if key not in by_identity or resource.id in found.etags:
+                by_identity[key] = resource
+        return LiveState(
+            Configuration(by_identity.values()),
+            found.etags,
+            self.session.requests,
+            frozenset(found.unsupported),
+        )
+
+    def _selected_lists(self, request: ReadRequest) -> list[tuple[Endpoint, str, dict[str, str]]]:
+        """(endpoint, collection, filters) of every list ``request`` asks for."""
+        lists: list[tuple[Endpoint, str, dict[str, str]]] = []
+        for owner in request.children:
+            for shape, endpoint in listed_by(_OWNER_SHAPES.get(kind_of(owner), "-")):
+                if endpoint.per_revision or ";rev=" not in owner:
+                    lists.append((endpoint, collection_of(owner, shape), {}))
+        for owner, kind in request.links:
+            for shape, endpoint in listed_by(_OWNER_SHAPES.get(kind_of(owner), "-")):
+                if endpoint.kind is kind:
+                    lists.append((endpoint, collection_of(owner, shape), {}))
+        wanted = (
+            ("namedValues", "displayName", request.named_values),
+            ("apis", "path", request.api_paths),
+        )
+        for shape, field_name, values in wanted:
+            endpoint = endpoint_of(f"/{shape}/x")
+            for value in values:
+                filters = {"$filter": f"{field_name} eq {_literal(value)}"}
+                lists.append((endpoint, f"/{shape}", filters))
+        unique = {
+            (collection, tuple(query.items())): (e, collection, query)
+            for e, collection, query in lists
+        }
+        return list(unique.values())
+
+    def _fragment_jobs(self, found: _Found) -> list[Job]:
+        return [_bind(self._get, fragment_id) for fragment_id in found.fragment_ids]
 
     @staticmethod
     def _run(pool: ThreadPoolExecutor, jobs: Iterable[Job]) -> _Found:
@@ -174,9 +244,9 @@ class InstanceReader:
 
     # -- one list, one GET ---------------------------------------------------------------
 
-    def _list(self, endpoint: Endpoint, collection: str) -> _Found:
+    def _list(self, endpoint: Endpoint, collection: str, **filters: str) -> _Found:
         """Every item of the list at ``collection`` (``/apis/a/operations``)."""
-        query = dict(endpoint.list_options.get("params", {}))
+        query = {**endpoint.list_options.get("params", {}), **filters}
         if endpoint.top:
             query["$top"] = str(PAGE_SIZE)
         owner = collection.rsplit("/", 1)[0]
@@ -270,13 +340,22 @@ class InstanceReader:
         return make_resource(resource_id, freeze(kept))
 
 
-def _bind(function: Callable[..., _Found], *args: Any, kind: Kind | None = None) -> Job:
-    """A job calling ``function(*args)``; a 501 answer marks ``kind`` unsupported."""
+def _bind(
+    function: Callable[..., _Found],
+    *args: Any,
+    kind: Kind | None = None,
+    missing_ok: bool = False,
+    **options: Any,
+) -> Job:
+    """A job calling ``function(*args, **options)``; a 501 answer marks ``kind``
+    unsupported, and with ``missing_ok`` a 404 finds nothing."""
 
     def job() -> _Found:
         try:
-            return function(*args)
+            return function(*args, **options)
         except CallFailed as failure:
+            if missing_ok and failure.status == NOT_FOUND:
+                return _Found()
             if kind is None or failure.status != NOT_IMPLEMENTED:
                 raise
             return _Found(unsupported={kind})
@@ -293,6 +372,20 @@ def _kind(resource_id: str) -> Kind | None:
 
 _OWNER_SHAPES = {Kind.API: "apis", Kind.PRODUCT: "products", Kind.TAG: "tags"}
 """The kinds whose children are listed per resource ("-": no endpoint has that owner)."""
+
+
+def _listed_in(resource_id: str) -> str | None:
+    """The collection that lists ``resource_id`` (``/apis/a/operations``); None for
+    resources read one by one (policies, service-level resources, portal settings)."""
+    owner = parent_id(resource_id)
+    if owner is None or endpoint_of(resource_id).list is None:
+        return None
+    return f"{owner}/{resource_id.rsplit('/', 2)[-2]}"
+
+
+def _literal(value: str) -> str:
+    """``value`` as an OData string literal."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def collection_of(owner_id: str, shape: str) -> str:
@@ -350,3 +443,17 @@ def _shown(text: str) -> str:
     """``text`` quoted for a message, control characters escaped, at most 80 characters."""
     quoted = json.dumps(text)
     return quoted if len(quoted) <= 80 else quoted[:76] + '..."'
+
+
+def read_selected(
+    target: Target,
+    request: ReadRequest,
+    *,
+    parallelism: int = 8,
+    client: Any = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    on_retry: Callable[[Retry], None] | None = None,
+) -> LiveState:
+    """The resources ``request`` names, read from the instance (for a partial plan)."""
+    session = Session(target, client, retry, on_retry)
+    return InstanceReader(session, frozenset(), parallelism).read_selected(request)

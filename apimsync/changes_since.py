@@ -1,0 +1,168 @@
+"""What changed in the files since a git commit: the input of a partial plan.
+
+``plan --changed-since REF`` and ``deploy --changed-since REF`` consider only the
+resources the files changed since REF (in CI, the commit last deployed to the
+environment). The files being deployed (the working tree, or ``--ref``) and the files of
+REF are both read into the model, with the environment's overlay applied to each, and
+compared resource by resource: whatever changed between them (edited, added, deleted,
+renamed or moved, in any commit after REF, in any file of any layout, or through the
+overlay) is a resource whose configuration differs, and nothing else is. A file that is
+moved or reformatted without changing what it says changes nothing to deploy.
+
+Only the changed files are validated on their own (the others were when REF was
+deployed); every file is still read, for the references between them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from apimsync.environments import FOLDER as ENVIRONMENTS
+from apimsync.environments import apply_overlay, load_overlay
+from apimsync.errors import ApimsyncError
+from apimsync.formats.files import CONFIG_ROOTS
+from apimsync.formats.scm.reader import read_tree
+from apimsync.model import Configuration
+from apimsync.workspace import DesiredState, GitRefError, exported_ref, load_desired
+
+
+@dataclass(frozen=True)
+class ChangedState(DesiredState):
+    """The validated desired state, and what it changed since ``since``.
+
+    ``old`` is the configuration the files held at ``commit`` (None when it could not be
+    read: then every resource of the files counts as changed and none as deleted)."""
+
+    since: str = ""
+    commit: str = ""
+    paths: tuple[str, ...] = ()
+    """The configuration files that differ, relative to the folder (``api-management/...``)."""
+    old: Configuration | None = None
+
+
+def load_changed_state(
+    directory: Path, since: str, ref: str | None = None, environment: str | None = None
+) -> ChangedState:
+    """The files of ``directory`` (or of ``ref``), validated where they changed since the
+    commit ``since`` names, with the configuration they held at that commit."""
+    repository = _Repository.of(directory)
+    commit = repository.commit(since)
+    if ref is not None:
+        repository.commit(ref)
+    paths = repository.changed_paths(commit, ref)
+    desired = load_desired(directory, ref, environment, focus=paths).state()
+    return ChangedState(
+        desired.configuration,
+        desired.unresolved,
+        since=since,
+        commit=commit,
+        paths=tuple(paths),
+        old=_configuration_at(directory, commit, environment),
+    )
+
+
+def _configuration_at(
+    directory: Path, commit: str, environment: str | None
+) -> Configuration | None:
+    """The configuration the files held at ``commit`` (the overlay applied); None if that
+    cannot be read (no configuration there, an overlay it did not have...)."""
+    with exported_ref(directory, commit) as root:
+        if not any((root / top).is_dir() for top in CONFIG_ROOTS):
+            return Configuration()
+        try:
+            configuration = read_tree(root).configuration
+            if environment is None:
+                return configuration
+            overlay = load_overlay(root, environment, os.environ)
+            return apply_overlay(configuration, overlay, skip_missing=True)
+        except ApimsyncError:
+            return None
+
+
+@dataclass(frozen=True)
+class _Repository:
+    """The git repository holding a configuration folder, through the git command."""
+
+    top: Path
+    prefix: str
+    """The folder relative to ``top`` (``""``: the top itself)."""
+
+    @classmethod
+    def of(cls, directory: Path) -> _Repository:
+        found = _git(directory, "rev-parse", "--show-toplevel", check=False)
+        if found is None:
+            raise GitRefError.not_a_repository(directory)
+        top = Path(found.strip()).resolve()
+        prefix = directory.resolve().relative_to(top).as_posix()
+        return cls(top, "" if prefix == "." else prefix)
+
+    def commit(self, ref: str) -> str:
+        """The full name of the commit ``ref`` names; :class:`GitRefError` if none."""
+        try:
+            return _run(self.top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+        except _GitFailed as failure:
+            detail = failure.stderr or f"'{ref}' names no commit in this repository"
+            raise GitRefError.unknown(ref, detail) from None
+
+    def changed_paths(self, commit: str, ref: str | None) -> list[str]:
+        """The configuration files that differ between ``commit`` and ``ref`` (None: the
+        working tree, staged, unstaged and untracked files included)."""
+        specs = [self._spec(part) for part in (*CONFIG_ROOTS, ENVIRONMENTS)]
+        listed = _run(
+            self.top,
+            "diff",
+            "--name-only",
+            "--no-renames",
+            "-z",
+            commit,
+            *([ref] if ref is not None else []),
+            "--",
+            *specs,
+        ).split("\0")
+        if ref is None:
+            listed += _run(
+                self.top, "ls-files", "--others", "--exclude-standard", "-z", "--", *specs
+            ).split("\0")
+        return sorted({self._relative(path) for path in listed if path})
+
+    def _spec(self, part: str) -> str:
+        return f":(top,literal){self.prefix}/{part}" if self.prefix else f":(top,literal){part}"
+
+    def _relative(self, path: str) -> str:
+        return path[len(self.prefix) + 1 :] if self.prefix else path
+
+
+class _GitFailed(Exception):
+    def __init__(self, stderr: str) -> None:
+        super().__init__(stderr)
+        self.stderr = stderr.strip()
+
+
+def _run(where: Path, *args: str) -> str:
+    found = _git(where, *args, check=True)
+    assert found is not None
+    return found
+
+
+def _git(where: Path, *args: str, check: bool) -> str | None:
+    """The output of ``git ARGS`` in ``where``; None (or :class:`_GitFailed`) if it fails."""
+    environment = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    try:
+        done = subprocess.run(
+            ["git", "-c", "core.quotepath=off", *args],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=False,
+        )
+    except OSError as error:
+        raise GitRefError(f"cannot run git ({error.strerror or error})") from None
+    if done.returncode == 0:
+        return done.stdout
+    if check:
+        raise _GitFailed(done.stderr)
+    return None

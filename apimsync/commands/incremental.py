@@ -1,0 +1,75 @@
+"""``plan`` and ``deploy`` with ``--changed-since REF``: a partial plan.
+
+Only the resources the files changed since REF are read and planned
+(:mod:`apimsync.changes_since`, :mod:`apimsync.plan.partial`): a handful of requests
+where a full plan reads the whole instance. The plan says that it is partial and since
+which commit; a saved one records it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apimsync.changes_since import ChangedState, load_changed_state
+from apimsync.errors import UsageError
+from apimsync.model import Configuration
+from apimsync.output import Console
+from apimsync.plan.changes import PartialScope, Plan
+from apimsync.plan.partial import PartialPlanner
+from apimsync.targets.connection import Target
+from apimsync.targets.reading import LiveState, read_selected
+from apimsync.workspace import DesiredState
+
+
+def make_partial_plan(
+    directory: Path,
+    target: Target,
+    since: str,
+    *,
+    ref: str | None,
+    environment: str | None,
+    prune: bool,
+    parallelism: int,
+    via: str,
+    console: Console,
+    desired: DesiredState | None = None,
+) -> Plan:
+    """The partial plan of what the files changed since ``since``."""
+    if via != "sdk":
+        raise UsageError(
+            "--changed-since plans through the management API; it cannot be used with --via git"
+        )
+    changed = (
+        desired
+        if isinstance(desired, ChangedState)
+        else load_changed_state(directory, since, ref, environment)
+    )
+    scope = PartialScope(changed.since, changed.commit)
+    planner = PartialPlanner(changed.configuration, changed.old)
+    console.status(
+        f"Reading the {len(planner.considered)} resource(s) changed since {since} "
+        f"({changed.commit[:12]}) from {target.describe()} ..."
+    )
+    live = read_selected(target, planner.first_reads(changed.unresolved), parallelism=parallelism)
+    owners = planner.owner_reads(live.configuration)
+    if owners:
+        live = _merged(live, read_selected(target, owners, parallelism=parallelism))
+    console.detail(f"read {len(live.configuration)} live resources in {live.requests} requests")
+    planner.check_owners(live.configuration, scope)
+    return planner.plan(
+        live.configuration,
+        scope,
+        prune=prune,
+        etags=live.etags,
+        ignore_kinds=live.unsupported,
+        unresolved=changed.unresolved,
+    )
+
+
+def _merged(first: LiveState, second: LiveState) -> LiveState:
+    return LiveState(
+        Configuration([*first.configuration, *second.configuration]),
+        {**first.etags, **second.etags},
+        first.requests + second.requests,
+        first.unsupported | second.unsupported,
+    )
