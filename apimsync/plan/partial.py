@@ -164,7 +164,7 @@ class PartialPlanner:
         desired = Configuration(self.changed.values())
         kept = self._kept(planned, desired) if prune else []
         draft = compute_plan(
-            desired.with_resources(*kept) if kept else desired,
+            Configuration([*desired, *kept]),
             planned,
             prune=prune,
             etags=etags,
@@ -185,17 +185,18 @@ class PartialPlanner:
         return any(identity(owner) in self.deleted for owner in _owners(resource.id))
 
     def _kept(self, planned: Configuration, desired: Configuration) -> list[Resource]:
-        """Planned live resources the files did not delete and do not hold: with
-        ``--prune`` they would be deleted, which a partial plan never does."""
-        held = {identity(r.id) for r in desired}
-        held_links = {key for r in desired if (key := _link_key(r)) is not None}
+        """Planned live resources the files hold nowhere and did not delete (a second
+        link to the same API, say): ``--prune`` would delete them, which a partial plan
+        never does. What matches what is the full plan's own matching."""
+        unmatched = compute_plan(desired, planned).unmanaged
         deleted_links = {key for r in self.deleted.values() if (key := _link_key(r)) is not None}
+        found = (planned.get(resource_id) for resource_id in unmatched)
         return [
             r
-            for r in planned
-            if identity(r.id) not in held
+            for r in found
+            if r is not None
             and identity(r.id) not in self.deleted
-            and _link_key(r) not in held_links | deleted_links
+            and _link_key(r) not in deleted_links
             and not any(identity(owner) in self.deleted for owner in _owners(r.id))
         ]
 
