@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apimsync.changes_since import load_changed_state
+from apimsync.commands.incremental import refuse_other_options
 from apimsync.commands.plan import PlanOptions, make_plan, render, target_fields
 from apimsync.errors import ApimsyncError, UsageError
 from apimsync.output import Console
@@ -87,6 +88,8 @@ def deploy(
     console: Console,
     confirm: Callable[[str], bool],
 ) -> int:
+    if options.changed_since is not None:
+        refuse_other_options(via=options.via, plan_file=options.plan_file)
     target = resolve_target(target_options, os.environ, directory)
     if options.via == "git":
         if options.environment:
@@ -116,11 +119,6 @@ def deploy(
 def _desired_state(directory: Path, options: DeployOptions) -> DesiredState:
     if options.changed_since is None:
         return load_desired_state(directory, environment=options.environment)
-    if options.plan_file is not None:
-        raise UsageError(
-            "--plan applies a saved plan as it is (a partial one says since which commit); "
-            "it cannot be used with --changed-since"
-        )
     return load_changed_state(directory, options.changed_since, environment=options.environment)
 
 

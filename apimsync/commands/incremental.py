@@ -35,10 +35,7 @@ def make_partial_plan(
     desired: DesiredState | None = None,
 ) -> Plan:
     """The partial plan of what the files changed since ``since``."""
-    if via != "sdk":
-        raise UsageError(
-            "--changed-since plans through the management API; it cannot be used with --via git"
-        )
+    refuse_other_options(via=via)
     changed = (
         desired
         if isinstance(desired, ChangedState)
@@ -64,6 +61,20 @@ def make_partial_plan(
         ignore_kinds=live.unsupported,
         unresolved=changed.unresolved,
     )
+
+
+def refuse_other_options(*, via: str, plan_file: Path | None = None) -> None:
+    """Refuse what cannot go with ``--changed-since``: a saved plan (it is applied as it
+    is) and ``--via git`` (the scm repository takes whole trees)."""
+    if via != "sdk":
+        raise UsageError(
+            "--changed-since plans through the management API; it cannot be used with --via git"
+        )
+    if plan_file is not None:
+        raise UsageError(
+            "--plan applies a saved plan as it is (a partial one says since which commit); "
+            "it cannot be used with --changed-since"
+        )
 
 
 def _merged(first: LiveState, second: LiveState) -> LiveState:
