@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from apimsync.errors import ApimsyncError
 from apimsync.formats.files import CONFIG_ROOTS
 from apimsync.formats.scm.reader import read_tree
 from apimsync.model import Configuration
-from apimsync.workspace import DesiredState, GitRefError, exported_ref, load_desired
+from apimsync.workspace import DesiredState, GitRefError, load_desired
 
 
 @dataclass(frozen=True)
@@ -53,23 +55,27 @@ def load_changed_state(
     if ref is not None:
         repository.commit(ref)
     paths = repository.changed_paths(commit, ref)
-    desired = load_desired(directory, ref, environment, focus=paths).state()
-    return ChangedState(
-        desired.configuration,
-        desired.unresolved,
-        since=since,
-        commit=commit,
-        paths=tuple(paths),
-        old=_configuration_at(directory, commit, environment),
-    )
+    with ThreadPoolExecutor(1, thread_name_prefix="apimsync-since") as pool:
+        # git writes the old files while this thread validates the new ones
+        old = pool.submit(_configuration_at, repository, commit, environment)
+        desired = load_desired(directory, ref, environment, focus=paths).state()
+        return ChangedState(
+            desired.configuration,
+            desired.unresolved,
+            since=since,
+            commit=commit,
+            paths=tuple(paths),
+            old=old.result(),
+        )
 
 
 def _configuration_at(
-    directory: Path, commit: str, environment: str | None
+    repository: _Repository, commit: str, environment: str | None
 ) -> Configuration | None:
     """The configuration the files held at ``commit`` (the overlay applied); None if that
-    cannot be read (no configuration there, an overlay it did not have...)."""
-    with exported_ref(directory, commit) as root:
+    cannot be read (an overlay it did not have...)."""
+    with tempfile.TemporaryDirectory(prefix="apimsync-since-") as scratch:
+        root = repository.checkout(commit, Path(scratch))
         if not any((root / top).is_dir() for top in CONFIG_ROOTS):
             return Configuration()
         try:
@@ -107,10 +113,32 @@ class _Repository:
             detail = failure.stderr or f"'{ref}' names no commit in this repository"
             raise GitRefError.unknown(ref, detail) from None
 
+    def checkout(self, commit: str, scratch: Path) -> Path:
+        """The configuration folders at ``commit``, written below ``scratch`` by git itself
+        (with an index of its own: the user's index and working tree are not touched);
+        the folder that holds them."""
+        present = _run(self.top, "ls-tree", "--name-only", "-z", commit, "--", *self._specs())
+        paths = [path for path in present.split("\0") if path]
+        tree = scratch / "tree"
+        tree.mkdir()
+        if paths:
+            git_dir = _run(self.top, "rev-parse", "--absolute-git-dir").strip()
+            _run(
+                self.top,
+                f"--git-dir={git_dir}",
+                f"--work-tree={tree}",
+                "checkout",
+                commit,
+                "--",
+                *(f":(top,literal){path}" for path in paths),
+                index=scratch / "index",
+            )
+        return tree / self.prefix if self.prefix else tree
+
     def changed_paths(self, commit: str, ref: str | None) -> list[str]:
         """The configuration files that differ between ``commit`` and ``ref`` (None: the
         working tree, staged, unstaged and untracked files included)."""
-        specs = [self._spec(part) for part in (*CONFIG_ROOTS, ENVIRONMENTS)]
+        specs = self._specs()
         listed = _run(
             self.top,
             "diff",
@@ -128,8 +156,13 @@ class _Repository:
             ).split("\0")
         return sorted({self._relative(path) for path in listed if path})
 
-    def _spec(self, part: str) -> str:
-        return f":(top,literal){self.prefix}/{part}" if self.prefix else f":(top,literal){part}"
+    def _specs(self) -> list[str]:
+        """Pathspecs of the configuration folders and the environments."""
+        parts = (*CONFIG_ROOTS, ENVIRONMENTS)
+        return [
+            f":(top,literal){self.prefix}/{p}" if self.prefix else f":(top,literal){p}"
+            for p in parts
+        ]
 
     def _relative(self, path: str) -> str:
         return path[len(self.prefix) + 1 :] if self.prefix else path
@@ -141,15 +174,18 @@ class _GitFailed(Exception):
         self.stderr = stderr.strip()
 
 
-def _run(where: Path, *args: str) -> str:
-    found = _git(where, *args, check=True)
+def _run(where: Path, *args: str, index: Path | None = None) -> str:
+    found = _git(where, *args, check=True, index=index)
     assert found is not None
     return found
 
 
-def _git(where: Path, *args: str, check: bool) -> str | None:
-    """The output of ``git ARGS`` in ``where``; None (or :class:`_GitFailed`) if it fails."""
+def _git(where: Path, *args: str, check: bool, index: Path | None = None) -> str | None:
+    """The output of ``git ARGS`` in ``where`` (``index``: the index file it uses); None
+    (or :class:`_GitFailed`) if it fails."""
     environment = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    if index is not None:
+        environment["GIT_INDEX_FILE"] = str(index)
     try:
         done = subprocess.run(
             ["git", "-c", "core.quotepath=off", *args],
