@@ -100,10 +100,11 @@ def fetch_etags(
 
 
 def _etag(session: Session, resource_id: str) -> str | None:
-    group = session.operations(endpoint_of(resource_id).group)
+    endpoint = endpoint_of(resource_id)
+    entity_tag = getattr(session.operations(endpoint.group), endpoint.entity_tag)
 
     def head() -> str | None:
-        headers: Mapping[str, Any] = group.get_entity_tag(
+        headers: Mapping[str, Any] = entity_tag(
             session.rg,
             session.service,
             *path_names(resource_id),

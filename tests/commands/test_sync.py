@@ -248,6 +248,21 @@ def test_removed_api_is_unmanaged_without_prune_and_deleted_with_it(
     assert "max-deletes" in aborted.stderr and writes_after_abort == 0
 
 
+def test_a_deleted_tag_folder_is_pruned(instance: Instance, tmp_path: Path) -> None:
+    repo = workdir(tmp_path, CORPUS / "eshop-v15")
+    instance.run("deploy", "--dir", repo, "--yes")
+    shutil.rmtree(repo / "api-management/tags/Order")
+
+    planned = instance.plan_json(repo, "--prune")
+    instance.run("deploy", "--dir", repo, "--yes", "--prune")
+    again = instance.plan_json(repo, "--prune")
+
+    deletes = [c for c in planned["changes"] if c["action"] == "delete"]  # type: ignore[union-attr]
+    assert [c["id"] for c in deletes] == ["/tags/order"]
+    assert deletes[0]["cascade"]  # its API and operation links go with it
+    assert again["changes"] == []
+
+
 def test_a_stale_saved_plan_is_refused_and_changes_nothing(
     instance: Instance, tmp_path: Path
 ) -> None:
