@@ -49,6 +49,8 @@ def target_options(function: Callable[..., Any]) -> Callable[..., Any]:
             ("service", "Name of the APIM instance."),
             ("endpoint", "ARM endpoint (default https://management.azure.com)."),
             ("ca-bundle", "PEM file of CAs to trust (the emulator's ca.pem)."),
+            ("connect-timeout", "Seconds each request may take to connect (default 10)."),
+            ("read-timeout", "Seconds each request may wait for its answer (default 60)."),
         ]
     ):
         function = click.option(f"--{name}", default=None, help=help_text)(function)
@@ -76,6 +78,8 @@ def _target(kwargs: dict[str, Any]) -> dict[str, str | None]:
         "service": kwargs.pop("service"),
         "endpoint": kwargs.pop("endpoint"),
         "ca_bundle": kwargs.pop("ca_bundle"),
+        "connect_timeout": kwargs.pop("connect_timeout"),
+        "read_timeout": kwargs.pop("read_timeout"),
     }
 
 

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apimsync.commands.plan import PlanOptions, make_plan, render, target_fields
+from apimsync.commands.progress import ApplyProgress
 from apimsync.errors import ApimsyncError, UsageError
 from apimsync.model import Configuration
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Change, Plan
+from apimsync.plan.render import NO_CHANGES
 from apimsync.plan.saved import load_plan
 from apimsync.secrets_env import secrets_from_environment, variable_for
 from apimsync.targets.connection import Target, resolve_target
@@ -27,7 +29,14 @@ from apimsync.targets.git import (
     describe_sync_state,
     render_prepared,
 )
-from apimsync.targets.sdk import ApplyReport, apply_plan, fetch_etags
+from apimsync.targets.sdk import (
+    ApplyEvent,
+    ApplyInterrupted,
+    ApplyReport,
+    ApplyStopped,
+    apply_plan,
+    fetch_etags,
+)
 from apimsync.workspace import load_desired
 
 EXIT_OK = 0
@@ -94,22 +103,39 @@ def deploy(
     desired = load_desired(directory, environment=options.environment).configuration
     plan = _plan_to_apply(directory, target, options, console, desired)
     if plan.is_empty:
-        console.result("No changes. The instance matches the configuration.")
+        console.result(_report_text(ApplyReport(), options.output_format))
         return EXIT_OK
     _check_deletes(plan, options.max_deletes)
     if options.plan_file is None:
         _confirm_or_refuse(options, confirm)
     secrets = secrets_from_environment(desired, os.environ)
     _check_secrets(plan, secrets)
-    report = apply_plan(
-        target,
-        plan,
-        parallelism=options.parallelism,
-        secrets=secrets,
-        on_event=lambda event: console.detail(str(event)),
+    report = apply_shown(
+        console,
+        options.output_format,
+        lambda on_event: apply_plan(
+            target, plan, parallelism=options.parallelism, secrets=secrets, on_event=on_event
+        ),
+        len(plan.changes),
     )
     console.result(_report_text(report, options.output_format))
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def apply_shown(
+    console: Console,
+    output_format: str,
+    apply: Callable[[Callable[[ApplyEvent], None]], ApplyReport],
+    total: int,
+) -> ApplyReport:
+    """Run ``apply`` with its progress shown; when it stops half-way (Ctrl-C, an instance
+    that became unusable), print what was done before the error is reported."""
+    try:
+        with ApplyProgress(console, total) as progress:
+            return apply(progress)
+    except (ApplyStopped, ApplyInterrupted) as stopped:
+        console.result(_report_text(stopped.report, output_format))
+        raise
 
 
 def _confirm_or_refuse(options: DeployOptions, confirm: Callable[[str], bool]) -> None:
@@ -178,7 +204,9 @@ def _git_report(result: GitDeployResult, output_format: str) -> str:
 
 
 def _did_something(report: ApplyReport) -> bool:
-    return bool(report.applied or report.failed or report.not_attempted)
+    return bool(report.applied or report.skipped or report.failed or report.not_attempted) or bool(
+        report.interrupted
+    )
 
 
 def _plan_to_apply(
@@ -253,16 +281,24 @@ def _count(number: int, word: str, plural: str = "") -> str:
 def _report_text(report: ApplyReport, output_format: str) -> str:
     if output_format == "json":
         return json.dumps(report.to_json(), indent=2)
+    if not _did_something(report):
+        return NO_CHANGES
     lines = [
         f"Applied {_count(len(report.applied), 'change')} ({_count(report.writes, 'write')}, "
         f"{_count(report.retries, 'retry', 'retries')})."
     ]
     lines += [f"  failed: {failure.resource_id}: {failure.message}" for failure in report.failed]
-    if report.not_attempted:
+    if report.interrupted:
         lines.append(
-            "  not attempted (they depend on a failed change): " + ", ".join(report.not_attempted)
+            "  under way when interrupted (they may or may not have been applied): "
+            + ", ".join(report.interrupted)
         )
-    if not report.ok:
+    if report.not_attempted:
+        why = "the deploy stopped" if report.interrupted else "they depend on a failed change"
+        lines.append(f"  not attempted ({why}): " + ", ".join(report.not_attempted))
+    if report.interrupted:
+        lines.append("Deploy interrupted; run deploy again to converge.")
+    elif not report.ok:
         lines.append("Deploy incomplete; fix the failures and run deploy again to converge.")
     return "\n".join(lines)
 

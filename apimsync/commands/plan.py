@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from apimsync.commands.progress import ReadProgress, read_live
 from apimsync.errors import UsageError
 from apimsync.model import Configuration
 from apimsync.output import Console
@@ -20,7 +21,7 @@ from apimsync.plan.render import render_json, render_markdown, render_text
 from apimsync.plan.saved import save_plan
 from apimsync.targets.connection import Target, resolve_target
 from apimsync.targets.git import DEFAULT_BRANCH, branch_configuration, plan_against_branch
-from apimsync.targets.sdk import fetch_etags, read_instance
+from apimsync.targets.sdk import fetch_etags
 from apimsync.workspace import load_desired
 
 EXIT_NO_CHANGES = 0
@@ -61,9 +62,7 @@ def make_plan(
     if options.via == "git":
         branch = branch_configuration(target, options.branch, console)
         return plan_against_branch(desired, branch)
-    console.status(f"Reading {target.describe()} ...")
-    live = read_instance(target, parallelism=options.parallelism)
-    console.detail(f"read {len(live.configuration)} live resources in {live.requests} requests")
+    live = read_live(target, console, options.parallelism)
     for kind in sorted(live.unsupported, key=lambda k: k.value):
         console.info(f"note: {target.endpoint} does not serve {kind.label} settings; not planned")
 
@@ -78,7 +77,18 @@ def make_plan(
 
     draft = diff({})
     touched = [c.resource_id for c in draft.changes if c.action is not Action.CREATE]
-    return diff(fetch_etags(target, touched)) if touched else draft
+    if not touched:
+        return draft
+    title = f"Reading the ETags of {len(touched)} resources"
+    with ReadProgress(console, title, announce=False) as shown:
+        etags = fetch_etags(
+            target,
+            touched,
+            parallelism=options.parallelism,
+            on_retry=shown.retry,
+            on_progress=shown.progress,
+        )
+    return diff(etags)
 
 
 def render(plan: Plan, output_format: str, color: bool) -> str:

@@ -35,9 +35,12 @@ from azure.core.exceptions import (
     HttpResponseError,
     IncompleteReadError,
     ServiceRequestError,
+    ServiceRequestTimeoutError,
     ServiceResponseError,
+    ServiceResponseTimeoutError,
 )
 from azure.mgmt.core.polling.arm_polling import ARMPolling
+from urllib3.exceptions import NewConnectionError, ProtocolError
 
 from apimsync.errors import ApimsyncError
 from apimsync.targets.connection import Target
@@ -72,6 +75,30 @@ class TlsFailure(TargetUnreachable):
             f"TLS with {target.endpoint} failed ({detail}); if the endpoint uses its own "
             "certificate authority, point ca_bundle (--ca-bundle / APIMSYNC_CA_BUNDLE) at it",
         )
+
+
+class TimedOut(TargetProblem):
+    """A request got no connection, or no answer, within the target's timeout."""
+
+    def __init__(self, target: Target, *, connecting: bool) -> None:
+        if connecting:
+            what = f"could not connect to {target.endpoint} within {target.connect_timeout:g} s"
+            setting = "connect-timeout"
+        else:
+            what = f"{target.endpoint} did not answer within {target.read_timeout:g} s"
+            setting = "read-timeout"
+        variable = "APIMSYNC_" + setting.replace("-", "_").upper()
+        super().__init__(
+            f"{what}; check the endpoint and the network (or allow longer with "
+            f"--{setting} / {variable})"
+        )
+
+
+class RequestNotSent(TargetProblem):
+    """A request cannot be sent at all; trying again cannot help."""
+
+    def __init__(self, target: Target, detail: str) -> None:
+        super().__init__(f"cannot send requests to {target.endpoint} ({detail})")
 
 
 class AccessDenied(TargetProblem):
@@ -121,6 +148,14 @@ def same_origin(url: str, endpoint: str) -> bool:
         mine.scheme.lower(),
         mine.netloc.lower(),
     )
+
+
+class CallCancelled(ApimsyncError):
+    """The run is stopping (Ctrl-C, or the instance became unusable): no new attempt."""
+
+    def __init__(self, what: str, after_lost_answer: bool) -> None:
+        super().__init__(f"{what}: cancelled")
+        self.after_lost_answer = after_lost_answer
 
 
 class CallFailed(ApimsyncError):
@@ -213,9 +248,15 @@ class Session:
         self.retry = retry
         self.on_retry = on_retry
         self._lock = threading.Lock()
+        self._cancelled = threading.Event()
         self.requests = 0
         self.writes = 0
         self.retries = 0
+
+    def cancel(self) -> None:
+        """Make every call stop at its next attempt or wait (raising :class:`CallCancelled`);
+        a request under way ends when it is answered or times out."""
+        self._cancelled.set()
 
     # -- per-call options -------------------------------------------------------------
 
@@ -256,6 +297,8 @@ class Session:
         started = time.monotonic()
         lost_answer = False
         for attempt in range(1, self.retry.attempts + 1):
+            if self._cancelled.is_set():
+                raise CallCancelled(what, lost_answer)
             try:
                 return operation()
             except (HttpResponseError, ServiceRequestError, ServiceResponseError) as error:
@@ -268,7 +311,7 @@ class Session:
             if attempt == self.retry.attempts or out_of_time:
                 raise transient.failure.noted(f" (gave up after {attempt} attempts)")
             self._note_retry(Retry(what, attempt + 1, delay, transient.reason, subject))
-            time.sleep(delay)
+            self._cancelled.wait(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _note_retry(self, retry: Retry) -> None:
@@ -285,12 +328,18 @@ class Session:
             raise
 
     def _classify(self, what: str, error: Exception) -> _Transient:
-        """A :class:`_Transient` to retry, or raise the error it stands for."""
+        """A :class:`_Transient` to retry (429, 5xx, a dropped connection, the documented
+        409), or raise the error it stands for: everything else would fail again."""
+        if isinstance(error, ServiceResponseTimeoutError | ServiceRequestTimeoutError):
+            connecting = isinstance(error, ServiceRequestTimeoutError)
+            raise TimedOut(self.target, connecting=connecting) from None
         if isinstance(error, ServiceResponseError):
             failure = CallFailed(what, None, "ConnectionDropped", "the connection was dropped")
             return _Transient("connection dropped", None, failure, lost_answer=True)
         if isinstance(error, ServiceRequestError):
             self._raise_unusable(error)
+            if not any(isinstance(e, ConnectionError | ProtocolError) for e in _chain(error)):
+                raise RequestNotSent(self.target, _short(error)) from None
             failure = CallFailed(what, None, "ConnectionFailed", _short(error))
             return _Transient("connection failed", None, failure)
         assert isinstance(error, HttpResponseError)
@@ -342,6 +391,8 @@ class Session:
         refused = any(isinstance(e, ConnectionRefusedError | socket.gaierror) for e in chain)
         if refused or any(sign in text for sign in _REFUSED_SIGNS):
             raise TargetUnreachable(self.target, "connection refused or unknown host")
+        if any(isinstance(e, NewConnectionError) for e in chain):
+            raise TargetUnreachable(self.target, _short(error))
 
 
 class _RetryAfterPolling(ARMPolling):

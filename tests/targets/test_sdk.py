@@ -9,6 +9,7 @@ them (see ``conftest.py``).
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -22,6 +23,7 @@ from apimsync.emulator.counters import RequestCounters
 from apimsync.formats.scm.reader import read_tree
 from apimsync.model import Configuration, Kind, Resource, make_resource
 from apimsync.plan import Action, Plan, compute_plan
+from apimsync.targets.calls import RequestNotSent, Retry
 from apimsync.targets.connection import Target
 from apimsync.targets.endpoints import BUILT_IN_GROUPS, endpoint_of
 from apimsync.targets.sdk import (
@@ -355,7 +357,7 @@ def test_failing_change_spares_independent_ones(fresh: Callable[[], Target]) -> 
         "/apis/broken/operations/get-item/policies/policy",
     }
     assert {"/apis/orders", "/backends/stock", "/tags/sales/apiLinks/orders"} <= set(report.applied)
-    assert {e.event for e in events} == {"applied", "failed", "not-attempted"}
+    assert {e.event for e in events} == {"started", "applied", "failed", "not-attempted"}
     assert report.to_json()["failed"][0]["stale"] is False
 
     fixed = scenario()
@@ -506,3 +508,19 @@ def test_prune_deletes_one_resource_of_every_kind(fresh: Callable[[], Target]) -
     assert report.ok and len(report.applied) == len(plan.changes), report.failed
     after = read_instance(target, skip_kinds=PORTAL_KINDS).configuration
     assert after.ids() - BUILT_IN_GROUPS == KEPT
+
+
+def test_an_error_that_cannot_succeed_is_not_retried(emulator: EmulatorProcess) -> None:
+    """azure-core refuses a bearer token over plain HTTP before sending anything: trying
+    again cannot help, so the first attempt is the last."""
+    conn = emulator.connection
+    plain = target_for(conn, conn.service, endpoint=conn.endpoint.replace("https:", "http:"))
+    retries: list[Retry] = []
+    started = time.monotonic()
+
+    with pytest.raises(RequestNotSent) as caught:
+        read_instance(plain, on_retry=retries.append)
+
+    assert retries == [] and time.monotonic() - started < 5
+    assert "cannot send requests to http://" in str(caught.value)
+    assert "non-TLS" in str(caught.value) or "https" in str(caught.value)
