@@ -305,6 +305,19 @@ def test_detailed_exit_codes_and_output_formats(instance: Instance, tmp_path: Pa
     assert "json-syntax" in error.stderr
 
 
+def test_deploy_format_json_prints_json_also_when_there_is_nothing_to_do(
+    instance: Instance, tmp_path: Path
+) -> None:
+    repo = workdir(tmp_path, EXAMPLE)
+    first = instance.run("deploy", "--dir", repo, "--yes", "--format", "json")
+    again = instance.run("deploy", "--dir", repo, "--yes", "--format", "json")
+
+    assert len(json.loads(first.stdout)["applied"]) == 26
+    report = json.loads(again.stdout)
+    assert report["applied"] == [] and report["failed"] == [] and report["writes"] == 0
+    assert "No changes" in again.stderr  # the plan, on stderr
+
+
 def test_deploy_without_yes_off_a_terminal_refuses(instance: Instance, tmp_path: Path) -> None:
     repo = workdir(tmp_path, EXAMPLE)
 
