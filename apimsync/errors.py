@@ -35,6 +35,12 @@ class UsageError(ApimsyncError):
     exit_code = 2
 
 
+class Refused(ApimsyncError):
+    """apimsync refused to go on; nothing was written (exit status 2, like usage errors)."""
+
+    exit_code = 2
+
+
 class Interrupted(ApimsyncError):
     """Ctrl-C; the message says what had been done."""
 

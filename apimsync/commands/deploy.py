@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apimsync.commands.plan import PlanOptions, make_plan, render, target_fields
-from apimsync.commands.progress import ApplyProgress
-from apimsync.errors import ApimsyncError, UsageError
+from apimsync.commands.progress import ApplyProgress, read_live
+from apimsync.errors import ApimsyncError, Refused, UsageError
 from apimsync.model import Configuration
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Change, Plan
@@ -27,6 +27,7 @@ from apimsync.targets.git import (
     GitDeployment,
     GitDeployResult,
     describe_sync_state,
+    render_log,
     render_prepared,
 )
 from apimsync.targets.sdk import (
@@ -43,7 +44,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 
 
-class DeployRefused(ApimsyncError):
+class DeployRefused(Refused):
     """The deploy was stopped before anything was written."""
 
     @classmethod
@@ -69,8 +70,16 @@ class DeployRefused(ApimsyncError):
         )
 
     @classmethod
-    def not_confirmed(cls) -> DeployRefused:
-        return cls("deploy cancelled; nothing was changed")
+    def not_confirmed(cls, nothing_sent: bool = False) -> DeployRefused:
+        return cls("deploy cancelled; nothing was " + ("pushed" if nothing_sent else "changed"))
+
+    @classmethod
+    def not_interactive(cls, nothing_sent: bool = False) -> DeployRefused:
+        unchanged = "nothing was pushed" if nothing_sent else "nothing was changed"
+        return cls(
+            f"refusing to deploy without --yes when not on a terminal ({unchanged}); review "
+            "the plan above, then run again with --yes (or deploy a saved plan with --plan)"
+        )
 
 
 @dataclass(frozen=True)
@@ -138,16 +147,15 @@ def apply_shown(
         raise
 
 
-def _confirm_or_refuse(options: DeployOptions, confirm: Callable[[str], bool]) -> None:
+def _confirm_or_refuse(
+    options: DeployOptions, confirm: Callable[[str], bool], nothing_sent: bool = False
+) -> None:
     if options.yes:
         return
     if not options.interactive:
-        raise UsageError(
-            "refusing to deploy without --yes when not on a terminal; review the plan "
-            "above, then run again with --yes (or deploy a saved plan with --plan)"
-        )
+        raise DeployRefused.not_interactive(nothing_sent)
     if not confirm("Apply these changes?"):
-        raise DeployRefused.not_confirmed()
+        raise DeployRefused.not_confirmed(nothing_sent)
 
 
 def _deploy_via_git(
@@ -157,26 +165,56 @@ def _deploy_via_git(
     console: Console,
     confirm: Callable[[str], bool],
 ) -> int:
-    """Extras through the management API, the rest through the instance's repository."""
+    """Extras through the management API, the rest through the instance's repository:
+    everything is planned and confirmed before the branch moves."""
     if options.plan_file is not None:
         raise UsageError("--plan applies saved plans through the management API, not --via git")
-    deployment = GitDeployment(
+    with GitDeployment(
         target, directory, options.branch, console, options.prune, options.parallelism
-    )
-    work = deployment.check_committed()
-    desired, extras = deployment.plan_extras()
-    secrets = secrets_from_environment(desired.configuration, os.environ)
-    _check_secrets(extras, secrets)
-    prepared = deployment.push_and_validate(work, desired, extras)
-    console.info(render_prepared(prepared, options.branch, options.color))
-    if not prepared.is_empty:
-        try:
-            _check_delete_count(prepared.deletes, options.max_deletes)
-            _confirm_or_refuse(options, confirm)
-        except ApimsyncError:
-            console.info(f"Branch '{options.branch}' holds {prepared.commit[:12]}; not deployed.")
-            raise
-    result = deployment.apply(prepared, secrets, lambda event: console.detail(str(event)))
+    ) as deployment:
+        work = deployment.check_committed()
+        desired, extras = deployment.plan_extras(
+            lambda skipped: read_live(target, console, options.parallelism, skipped)
+        )
+        secrets = secrets_from_environment(desired.configuration, os.environ)
+        _check_secrets(extras, secrets)
+        prepared = deployment.prepare(work, desired, extras)
+        console.info(render_prepared(prepared, options.branch, options.color))
+        if prepared.is_empty:
+            console.result(
+                _git_report(
+                    GitDeployResult.nothing(options.branch, prepared), options.output_format
+                )
+            )
+            return EXIT_OK
+        _check_delete_count(prepared.deletes, options.max_deletes)
+        _confirm_or_refuse(options, confirm, nothing_sent=True)
+        pushed = deployment.push_and_validate(prepared)
+        if pushed is not prepared:
+            console.info("\n".join(render_log(pushed.log)))
+            try:
+                _check_delete_count(pushed.deletes, options.max_deletes)
+            except ApimsyncError:
+                console.info(f"Branch '{options.branch}' holds {pushed.commit[:12]}; not deployed.")
+                raise
+
+        def apply_extras(plan: Plan) -> ApplyReport:
+            if plan.is_empty:
+                return ApplyReport()
+            return apply_shown(
+                console,
+                options.output_format,
+                lambda on_event: apply_plan(
+                    target,
+                    plan,
+                    parallelism=options.parallelism,
+                    secrets=secrets,
+                    on_event=on_event,
+                ),
+                len(plan.changes),
+            )
+
+        result = deployment.apply(pushed, secrets, apply_extras)
     console.result(_git_report(result, options.output_format))
     if result.error is not None:
         raise result.error

@@ -20,7 +20,7 @@ from apimsync.plan.diff import compute_plan
 from apimsync.plan.render import render_json, render_markdown, render_text
 from apimsync.plan.saved import save_plan
 from apimsync.targets.connection import Target, resolve_target
-from apimsync.targets.git import DEFAULT_BRANCH, branch_configuration, plan_against_branch
+from apimsync.targets.git import DEFAULT_BRANCH, plan_against_branch, read_branch
 from apimsync.targets.sdk import fetch_etags
 from apimsync.workspace import load_desired
 
@@ -60,8 +60,11 @@ def make_plan(
         # and on a big tree they are tens of megabytes of the peak.
         desired = load_desired(directory, options.ref, options.environment).configuration
     if options.via == "git":
-        branch = branch_configuration(target, options.branch, console)
-        return plan_against_branch(desired, branch)
+        branch = read_branch(target, options.branch, console)
+        note = branch.sync_note(options.branch)
+        if note is not None:
+            console.info(note)
+        return plan_against_branch(desired, branch.configuration)
     live = read_live(target, console, options.parallelism)
     for kind in sorted(live.unsupported, key=lambda k: k.value):
         console.info(f"note: {target.endpoint} does not serve {kind.label} settings; not planned")

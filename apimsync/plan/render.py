@@ -123,12 +123,15 @@ def _sections(plan: Plan) -> list[tuple[Kind, list[Change]]]:
 # -- text ------------------------------------------------------------------------------
 
 
-def render_text(plan: Plan, *, color: bool) -> str:
-    """Terraform-like text: one line per resource, changed fields and policy diffs."""
+def render_text(plan: Plan, *, color: bool, part: bool = False) -> str:
+    """Terraform-like text: one line per resource, changed fields and policy diffs, then
+    the summary line (``part``: a plan shown as part of another, without the heading and
+    the summary line)."""
     paint = _painter(color)
     lines: list[str] = []
     if not plan.is_empty:
-        lines += ["apimsync will perform the following actions:", ""]
+        if not part:
+            lines += ["apimsync will perform the following actions:", ""]
         for kind, changes in _sections(plan):
             lines.append(paint("bold", kind.label))
             for change in changes:
@@ -136,8 +139,9 @@ def render_text(plan: Plan, *, color: bool) -> str:
             lines.append("")
     if plan.unmanaged:
         lines.extend(_text_unmanaged(plan, paint))
-    lines.append(paint("bold", summary_line(plan)))
-    return "\n".join(lines) + "\n"
+    if not part:
+        lines.append(paint("bold", summary_line(plan)))
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 Painter = Callable[[str, str], str]

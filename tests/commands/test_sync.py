@@ -231,7 +231,7 @@ def test_removed_api_is_unmanaged_without_prune_and_deleted_with_it(
     without = instance.plan_json(repo)
     instance.reset_counter()
     aborted = instance.run(
-        "deploy", "--dir", repo, "--yes", "--prune", "--max-deletes", "0", expect=1
+        "deploy", "--dir", repo, "--yes", "--prune", "--max-deletes", "0", expect=2
     )
     writes_after_abort = instance.writes()
     with_prune = instance.plan_json(repo, "--prune")
@@ -283,7 +283,7 @@ def test_a_stale_saved_plan_is_refused_and_changes_nothing(
     instance.run("deploy", "--dir", other, "--yes")
 
     instance.reset_counter()
-    refused = instance.run("deploy", "--dir", repo, "--plan", saved, expect=1)
+    refused = instance.run("deploy", "--dir", repo, "--plan", saved, expect=2)
 
     assert "stale plan" in refused.stderr and "/backends/openaitwo" in refused.stderr
     assert instance.writes() == 0
@@ -338,7 +338,7 @@ def test_a_missing_target_is_one_clear_error(tmp_path: Path) -> None:
         check=False,
     )
 
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "no target instance" in result.stderr and "Traceback" not in result.stderr
 
 
