@@ -49,6 +49,7 @@ class Console:
     _status: Live | None = field(default=None, init=False, repr=False)
     _display: ProgressDisplay | None = field(default=None, init=False, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
+    _notes: set[str] = field(default_factory=set, init=False, repr=False)
 
     @property
     def live(self) -> bool:
@@ -63,6 +64,14 @@ class Console:
     def info(self, text: str) -> None:
         if not self.quiet:
             self.line(text)
+
+    def note(self, text: str) -> None:
+        """Like :meth:`info`, but each text only once per run (a run may plan many times)."""
+        with self._lock:
+            if text in self._notes:
+                return
+            self._notes.add(text)
+        self.info(text)
 
     def detail(self, text: str) -> None:
         if self.verbose:

@@ -66,8 +66,9 @@ def make_plan(
             console.info(note)
         return plan_against_branch(desired, branch.configuration)
     live = read_live(target, console, options.parallelism)
-    for kind in sorted(live.unsupported, key=lambda k: k.value):
-        console.info(f"note: {target.endpoint} does not serve {kind.label} settings; not planned")
+    if live.unsupported:
+        kinds = " and ".join(sorted(kind.label for kind in live.unsupported))
+        console.note(f"note: {target.endpoint} does not serve {kinds} settings; not planned")
 
     def diff(etags: dict[str, str]) -> Plan:
         return compute_plan(
