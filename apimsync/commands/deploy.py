@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from apimsync.commands.plan import PlanOptions, make_plan, render, target_fields
+from apimsync.commands.plan import PlanOptions, make_plan, render, require_folder, target_fields
 from apimsync.commands.progress import ApplyProgress, read_live
 from apimsync.errors import ApimsyncError, Refused, UsageError
 from apimsync.model import Configuration
@@ -104,6 +104,7 @@ def deploy(
     console: Console,
     confirm: Callable[[str], bool],
 ) -> int:
+    require_folder(directory)
     target = resolve_target(target_options, os.environ, directory)
     if options.via == "git":
         if options.environment:

@@ -113,6 +113,7 @@ def plan(
         raise UsageError(
             "--out saves plans for the management API; it cannot be used with --via git"
         )
+    require_folder(directory)
     target = resolve_target(target_options, os.environ, directory)
     result = make_plan(directory, target, options, console)
     console.result(render(result, options.output_format, options.color))
@@ -125,6 +126,17 @@ def plan(
     if options.detailed_exitcode and not result.is_empty:
         return EXIT_CHANGES
     return EXIT_NO_CHANGES
+
+
+def require_folder(directory: Path) -> None:
+    """Refuse a working folder that does not exist before anything else (its
+    ``apimsync.toml`` may be what names the target)."""
+    if not directory.is_dir():
+        what = "is not a folder" if directory.exists() else "does not exist"
+        raise UsageError(
+            f"{directory} {what}; pass the folder that holds api-management/ with --dir "
+            "(default: the current folder)"
+        )
 
 
 def target_fields(target: Target) -> dict[str, str]:

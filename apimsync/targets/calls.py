@@ -104,10 +104,20 @@ class RequestNotSent(TargetProblem):
 class AccessDenied(TargetProblem):
     def __init__(self, target: Target, status: int, message: str) -> None:
         what = "refused the credential" if status == 401 else "denied access"
+        if target.token is not None:  # a fixed token: an emulator's connection file
+            what = "refused the token" if status == 401 else "denied the token access"
+            advice = (
+                "the token comes from the connection file (APIMSYNC_CONNECTION): point it at "
+                f"the connection.json of the emulator now serving {target.endpoint}"
+            )
+        else:
+            advice = (
+                "sign in (az login) or use an identity with the API Management Service "
+                "Contributor role"
+            )
         super().__init__(
             f"{target.endpoint} {what} for service '{target.service}' ({status}: {message}); "
-            "sign in (az login) or use an identity with the API Management Service "
-            "Contributor role"
+            + advice
         )
 
 

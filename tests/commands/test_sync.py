@@ -342,6 +342,24 @@ def test_a_missing_target_is_one_clear_error(tmp_path: Path) -> None:
     assert "no target instance" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_missing_folder_is_named_before_the_target(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APIMSYNC_")}
+    missing = tmp_path / "nonexistent"
+
+    for command in ("plan", "deploy"):
+        result = subprocess.run(
+            [sys.executable, "-m", "apimsync", command, "--dir", str(missing)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+
+        assert result.returncode == 2, result.stderr
+        assert f"{missing} does not exist" in result.stderr
+        assert "no target instance" not in result.stderr
+
+
 def test_pull_into_an_existing_tree_keeps_legacy_files(instance: Instance, tmp_path: Path) -> None:
     repo = workdir(tmp_path, CORPUS / "seed-openai-v17")
     instance.run("deploy", "--dir", repo, "--yes")

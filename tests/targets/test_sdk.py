@@ -413,7 +413,11 @@ def test_user_errors_are_one_clear_message(emulator: EmulatorProcess) -> None:
             "reach",
         ),
         (target_for(conn, conn.service, ca_bundle=None), TlsFailure, "ca_bundle"),
-        (target_for(conn, conn.service, token="not-the-token"), AccessDenied, "credential"),
+        (
+            target_for(conn, conn.service, token="not-the-token"),
+            AccessDenied,
+            "the token comes from the connection file (APIMSYNC_CONNECTION)",
+        ),
         (target_for(conn, "no-such-service"), ServiceNotFound, "no-such-service"),
     ]
     for target, error, words in cases:
@@ -421,6 +425,7 @@ def test_user_errors_are_one_clear_message(emulator: EmulatorProcess) -> None:
             read_instance(target, retry=FAST_RETRY)
         text = str(caught.value)
         assert words in text and conn.token not in text and "\n" not in text
+        assert "az login" not in text
         assert target.token is None or target.token not in text
 
 
