@@ -23,10 +23,27 @@ from apimsync.output import Console, wants_color
 DIRECTORY = click.Path(path_type=Path, file_okay=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def examples(*lines: str) -> str:
+    """An epilog of examples (``#`` lines explain the command below them), kept as written."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" if line else "" for line in lines)
+
+
+EXIT_STATUS = (
+    "Exit status: 0 success; 1 failed (or errors found); 2 usage error, or refused before "
+    "writing anything; 3 a bug in apimsync; 130 interrupted."
+)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_STATUS,
+)
 @click.version_option(__version__, prog_name="apimsync")
 def cli() -> None:
-    """Keep Azure API Management configuration in git: validate, plan and deploy it."""
+    """Keep Azure API Management configuration in git: validate, plan and deploy it.
+
+    Try it against the embedded emulator: 'apimsync demo'.
+    """
 
 
 def _finish(command: Callable[[], int], *, errors_exit: int | None = None) -> None:
@@ -40,8 +57,17 @@ def _finish(command: Callable[[], int], *, errors_exit: int | None = None) -> No
     sys.exit(code)
 
 
-def target_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Options naming the instance; each falls back to APIMSYNC_* and apimsync.toml."""
+def target_options(verbose: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Options naming the instance (each falls back to APIMSYNC_* and apimsync.toml),
+    ``--quiet`` and ``--verbose`` (``verbose`` says what it adds for the command)."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        return _target_options(function, verbose)
+
+    return decorate
+
+
+def _target_options(function: Callable[..., Any], verbose: str) -> Callable[..., Any]:
     for name, help_text in reversed(
         [
             ("subscription", "Azure subscription id."),
@@ -65,9 +91,7 @@ def target_options(function: Callable[..., Any]) -> Callable[..., Any]:
     function = click.option("--quiet", "-q", is_flag=True, help="Print only results and errors.")(
         function
     )
-    function = click.option(
-        "--verbose", "-v", is_flag=True, help="Also print each write and retry."
-    )(function)
+    function = click.option("--verbose", "-v", is_flag=True, help=verbose)(function)
     return function
 
 
@@ -115,7 +139,16 @@ def env_option(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "# check the configuration in the current folder",
+        "apimsync validate",
+        "# as the prod environment sees it; warnings fail too",
+        "apimsync validate path/to/repo --env prod --strict",
+        "# what the next commit holds (the pre-commit hook runs this)",
+        "apimsync validate --staged --format json",
+    )
+)
 @click.argument("directory", required=False, default=".", type=DIRECTORY)
 @click.option(
     "--format",
@@ -137,7 +170,8 @@ def validate(
 ) -> None:
     """Check the configuration in DIRECTORY (which holds api-management/) offline.
 
-    Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage error.
+    Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage error
+    (a folder without api-management/, say).
     """
     from apimsync.commands.validate import validate as run
 
@@ -153,8 +187,17 @@ def validate(
     )
 
 
-@cli.command()
-@target_options
+@cli.command(
+    epilog=examples(
+        "# write the instance of apimsync.toml (or APIMSYNC_*) into this folder",
+        "apimsync pull",
+        "# the production instance, without writing its overlay's values into the files",
+        "apimsync pull --dir repo --env prod --service contoso-prod",
+        "# clone (or fast-forward) the instance's scm git repository instead",
+        "apimsync pull --via git --save --dir scm-clone",
+    )
+)
+@target_options("Also print each retry and each file written or removed.")
 @via_options
 @env_option
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
@@ -173,8 +216,17 @@ def pull(parallelism: int, **kwargs: Any) -> None:
     _finish(lambda: run(directory, target, console, parallelism=parallelism, **kwargs))
 
 
-@cli.command()
-@target_options
+@cli.command(
+    epilog=examples(
+        "# what deploy would change on the instance",
+        "apimsync plan",
+        "# also delete what the files lack; save the plan for 'deploy --plan'",
+        "apimsync plan --prune --out plan.json",
+        "# a pull-request comment for the prod environment; exit 2 when there are changes",
+        "apimsync plan --env prod --format markdown --detailed-exitcode",
+    )
+)
+@target_options("Also print each retry and how much was read.")
 @via_options
 @env_option
 @click.option("--ref", default=None, help="Plan the files of this git ref, not the working tree.")
@@ -199,7 +251,10 @@ def pull(parallelism: int, **kwargs: Any) -> None:
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
 def plan(no_color: bool, **kwargs: Any) -> None:
-    """Show what deploy would change on the live instance, like terraform plan."""
+    """Show what deploy would change on the live instance, like terraform plan.
+
+    Exit status: 0 (with --detailed-exitcode: 0 no changes, 2 changes, 1 any error).
+    """
     from apimsync.commands.plan import PlanOptions
     from apimsync.commands.plan import plan as run
 
@@ -210,8 +265,17 @@ def plan(no_color: bool, **kwargs: Any) -> None:
     _finish(lambda: run(directory, target, options, console), errors_exit=errors_exit)
 
 
-@cli.command()
-@target_options
+@cli.command(
+    epilog=examples(
+        "# plan, show the plan, ask, apply",
+        "apimsync deploy",
+        "# in a pipeline: exactly the reviewed plan (refused if the instance moved since)",
+        "apimsync deploy --plan plan.json",
+        "# also delete what the files lack, but never more than 5 resources",
+        "apimsync deploy --yes --prune --max-deletes 5",
+    )
+)
+@target_options("Also print each applied resource and each retry.")
 @via_options
 @env_option
 @click.option(
@@ -240,7 +304,12 @@ def plan(no_color: bool, **kwargs: Any) -> None:
 )
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 def deploy(no_color: bool, **kwargs: Any) -> None:
-    """Apply the files (or a saved plan) to the live instance."""
+    """Apply the files (or a saved plan) to the live instance.
+
+    Exit status: 0 applied (or nothing to do), 1 some changes failed, 2 refused before
+    writing anything (no --yes off a terminal, cancelled, --max-deletes, a stale plan,
+    missing secrets), 130 interrupted (what was applied is printed).
+    """
     from apimsync.commands.deploy import DeployOptions
     from apimsync.commands.deploy import deploy as run
 
@@ -256,7 +325,14 @@ def _confirm(question: str) -> bool:
     return click.confirm(question, default=False, err=True)
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "# from the apimsync repository root",
+        "apimsync demo",
+        "# another configuration (a folder holding api-management/)",
+        "apimsync demo --example path/to/repo --no-color",
+    )
+)
 @click.option(
     "--example",
     type=DIRECTORY,
@@ -277,7 +353,17 @@ def hooks() -> None:
     """Git hooks: validate the staged configuration, plan what is pushed."""
 
 
-@hooks.command("install")
+@hooks.command(
+    "install",
+    epilog=examples(
+        "# validate every commit",
+        "apimsync hooks install",
+        "# also plan every push against the prod environment",
+        "apimsync hooks install --pre-push --env prod",
+        "# a configuration in a subfolder; replace a hook of your own (kept as a backup)",
+        "apimsync hooks install --dir infra/apim --force",
+    ),
+)
 @click.option(
     "--dir",
     "directory",
@@ -309,7 +395,16 @@ def emulator() -> None:
     """The embedded emulator of the APIM management API."""
 
 
-@emulator.command()
+@emulator.command(
+    epilog=examples(
+        "# serve one instance, then use it from another terminal",
+        "apimsync emulator serve --data .emulator",
+        "export APIMSYNC_CONNECTION=.emulator/connection.json",
+        "# two instances on a fixed port, slow and flaky like a busy service",
+        "apimsync emulator serve --data .emu --port 8443 --service dev --service prod"
+        " --latency-ms 50 --fault 429:0.1 --seed 1",
+    )
+)
 @click.option(
     "--data",
     "data_dir",

@@ -151,7 +151,7 @@ class ProgressDisplay:
         self._task: TaskID | None = None
         if drawn:
             self._bar = Progress(
-                SpinnerColumn(finished_text="[green]✓"),
+                SpinnerColumn(finished_text=" "),
                 TextColumn("[bold]{task.description}"),
                 BarColumn(bar_width=24),
                 MofNCompleteColumn(),
@@ -200,6 +200,10 @@ class ProgressDisplay:
                 counts=counts,
                 current=escape(current),
             )
+
+    def describe(self, title: str) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, description=title)
 
     def note(self, text: str) -> None:
         """A line that stays (a failure, say), printed above the bar."""

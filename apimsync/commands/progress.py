@@ -63,6 +63,7 @@ class ApplyProgress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.display.describe("Applied" if exc_type is None else "Stopped")
         self.display.__exit__(exc_type, exc, tb)
 
     def __call__(self, event: ApplyEvent) -> None:

@@ -322,7 +322,7 @@ class PlanApplier:
             self.outcomes.record(change, APPLIED, "it was already gone")
             return
         if failure.status != 412:
-            self.outcomes.record(change, FAILED, failure.message)
+            self.outcomes.record(change, FAILED, failure.reason)
             return
         message = (
             f"stale plan: '{change.resource_id}' changed on the instance since the plan was "

@@ -175,7 +175,9 @@ class CallFailed(ApimsyncError):
         self, what: str, status: int | None, code: str, detail: str, note: str = ""
     ) -> None:
         answer = f"{status} {code}" if status else code
-        super().__init__(f"{what}: {answer}: {detail}{note}")
+        self.reason = f"{answer}: {detail}{note}"
+        """The message without ``what`` (for a report that names the change already)."""
+        super().__init__(f"{what}: {self.reason}")
         self.what = what
         self.status = status
         self.code = code

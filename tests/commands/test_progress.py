@@ -62,7 +62,7 @@ def test_the_bar_counts_by_action_shows_retries_and_prints_failures_as_they_happ
     screen = plain(err.getvalue())
     assert "failed: create /apis/broken: 400 ValidationError: protocols" in shown_while_running
     final = screen.rsplit("\r", 1)[-1]
-    assert re.search(r"Applying .*4/4 \+1 ~1 -1 failed 1 retries 1", final), final
+    assert re.search(r"Applied .*4/4 \+1 ~1 -1 failed 1 retries 1", final), final
 
 
 def test_a_read_shows_lists_done_resources_and_requests() -> None:
@@ -137,12 +137,13 @@ def test_a_deploy_on_a_terminal_shows_the_apply_as_it_happens(
         [sys.executable, "-m", "apimsync", "deploy", "--dir", str(repo), "--yes"], env
     )
 
-    frames = [plain(frame) for frame in re.split(r"\r|\n", screen) if "Applying" in frame]
+    lines = [plain(frame) for frame in re.split(r"\r|\n", screen)]
+    frames = [frame for frame in lines if re.search(r"Appl(ying|ied) .*/26", frame)]
     counts = [int(m.group(1)) for f in frames if (m := re.search(r"(\d+)/26", f))]
     assert len(set(counts)) >= 3, frames  # redrawn as changes are applied
     assert counts == sorted(counts) and counts[-1] == 26
     assert any(re.search(r"create /(namedValues|apis|backends)/", f) for f in frames)
-    assert re.search(r"26/26 \+25 ~1 -0", frames[-1]), frames[-1]
+    assert re.search(r"Applied .*26/26 \+25 ~1 -0", frames[-1]), frames[-1]
     assert "Applied 26 changes" in screen
 
 
