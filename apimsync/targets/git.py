@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
+from math import ceil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -41,7 +42,7 @@ from apimsync.plan.changes import Action, Change, Plan
 from apimsync.plan.diff import compute_plan
 from apimsync.plan.render import NO_CHANGES, render_text
 from apimsync.targets.calls import Session
-from apimsync.targets.connection import Target
+from apimsync.targets.connection import READ_TIMEOUT, Target
 from apimsync.targets.sdk import ApplyReport, LiveState, apply_plan, read_instance
 from apimsync.workspace import Desired, load_desired
 
@@ -263,10 +264,15 @@ class ScmRemote:
     askpass: Path
     ca_bundle: str | None = None
     console: Console = field(default_factory=Console, repr=False)
+    read_timeout: float = READ_TIMEOUT
+    """git gives up on a transfer that sends nothing for this long."""
 
     def environment(self) -> dict[str, str]:
         env = git_environment()
         env.update({"GIT_ASKPASS": str(self.askpass), PASSWORD_VARIABLE: self.password})
+        env.update(
+            GIT_HTTP_LOW_SPEED_LIMIT="1", GIT_HTTP_LOW_SPEED_TIME=str(ceil(self.read_timeout))
+        )
         if self.ca_bundle:
             env["GIT_SSL_CAINFO"] = self.ca_bundle
         return env
@@ -313,7 +319,9 @@ def connect(session: Session, console: Console) -> Iterator[ScmRemote]:
         descriptor = os.open(askpass, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o700)
         with os.fdopen(descriptor, "w", encoding="utf-8") as script:
             script.write(_ASKPASS)
-        yield ScmRemote(with_user(url), password, askpass, target.ca_bundle, console)
+        yield ScmRemote(
+            with_user(url), password, askpass, target.ca_bundle, console, target.read_timeout
+        )
 
 
 def _scm_url(session: Session) -> str:
