@@ -83,8 +83,8 @@ def make_plan(
     touched = [c.resource_id for c in draft.changes if c.action is not Action.CREATE]
     if not touched:
         return draft
-    title = f"Reading the ETags of {len(touched)} resources"
-    with ReadProgress(console, title, announce=False) as shown:
+    title = f"Reading {len(touched)} ETags"
+    with ReadProgress(console, title) as shown:
         etags = fetch_etags(
             target,
             touched,

@@ -102,11 +102,12 @@ class ReadProgress:
     """A read's progress: pass :meth:`progress` as ``on_progress`` and :meth:`retry` as
     ``on_retry``; use it as a context."""
 
-    def __init__(self, console: Console, title: str, *, announce: bool = True) -> None:
+    def __init__(self, console: Console, title: str, *, announce: str | None = None) -> None:
+        """``title`` names the bar on a terminal; off one, ``announce`` is said instead."""
         self.console = console
         self.display: ProgressDisplay = console.progress(title)
-        if announce and not self.display:
-            console.info(f"{title} ...")
+        if announce is not None and not self.display:
+            console.info(announce)
         self._lock = threading.Lock()
         self._retries = 0
         self._last: Read | None = None
@@ -148,7 +149,8 @@ def read_live(
     target: Target, console: Console, parallelism: int, skip_kinds: frozenset[Kind] = frozenset()
 ) -> LiveState:
     """The live instance, read with its progress shown."""
-    with ReadProgress(console, f"Reading {target.describe()}") as shown:
+    announce = f"Reading {target.describe()} ..."
+    with ReadProgress(console, f"Reading {target.service}", announce=announce) as shown:
         live = read_instance(
             target,
             parallelism=parallelism,

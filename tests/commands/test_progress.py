@@ -26,7 +26,7 @@ from apimsync.targets.reading import ReadProgress as Read
 from tests.commands.test_sync import EXAMPLE, Instance, workdir
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-SERVICES = ("terminal", "pipe", "verbose")
+SERVICES = ("terminal", "pipe", "verbose", "asked")
 
 
 def plain(text: str) -> str:
@@ -98,8 +98,16 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProce
         yield running
 
 
-def run_on_a_terminal(command: list[str], env: dict[str, str], timeout: float = 120) -> str:
-    """Run ``command`` with stdin, stdout and stderr on a pseudo-terminal; its screen output."""
+def run_on_a_terminal(
+    command: list[str],
+    env: dict[str, str],
+    timeout: float = 120,
+    *,
+    answer: bytes = b"",
+    expect: int = 0,
+) -> str:
+    """Run ``command`` with stdin, stdout and stderr on a pseudo-terminal; its screen output.
+    ``answer`` is typed when it asks a question (a line ending in ``: ``)."""
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
         command, stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True
@@ -117,11 +125,14 @@ def run_on_a_terminal(command: list[str], env: dict[str, str], timeout: float = 
             if not data:
                 break
             chunks.append(data)
+            if answer and data.rstrip(b" ").endswith(b":"):
+                os.write(controller, answer)
+                answer = b""
         elif process.poll() is not None:
             break
     process.wait(timeout=10)
     os.close(controller)
-    assert process.returncode == 0, b"".join(chunks).decode(errors="replace")[-3000:]
+    assert process.returncode == expect, b"".join(chunks).decode(errors="replace")[-3000:]
     return b"".join(chunks).decode("utf-8", errors="replace")
 
 
@@ -161,3 +172,24 @@ def test_off_a_terminal_a_deploy_prints_a_summary_or_a_line_per_resource(
     assert summary.stdout.strip() == "Applied 26 changes (26 writes, 0 retries)."
     applied = [line for line in verbose.stderr.splitlines() if line.startswith("applied: ")]
     assert len(applied) == 26 and len(set(applied)) == 26
+
+
+def test_no_at_the_prompt_cancels_with_the_exit_status_of_every_refusal(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    instance = Instance(emulator, "asked")
+    repo = workdir(tmp_path, EXAMPLE)
+    env = {k: v for k, v in instance.env.items() if k != "CI"}
+    env.update(TERM="xterm-256color", COLUMNS="120")
+
+    screen = run_on_a_terminal(
+        [sys.executable, "-m", "apimsync", "deploy", "--dir", str(repo)],
+        env,
+        answer=b"n\r",
+        expect=2,
+    )
+
+    assert "Apply these changes? [y/N]:" in screen
+    assert "deploy cancelled; nothing was changed" in plain(screen)
+    assert "Applying" not in screen
+    assert "to add" in instance.run("plan", "--dir", repo).stdout  # nothing was applied
