@@ -107,8 +107,8 @@ def _target(kwargs: dict[str, Any]) -> dict[str, str | None]:
     }
 
 
-def _console(kwargs: dict[str, Any]) -> Console:
-    return Console(quiet=kwargs.pop("quiet"), verbose=kwargs.pop("verbose"))
+def _console(kwargs: dict[str, Any], no_color: bool = False) -> Console:
+    return Console(quiet=kwargs.pop("quiet"), verbose=kwargs.pop("verbose"), no_color=no_color)
 
 
 def via_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -259,7 +259,7 @@ def plan(no_color: bool, **kwargs: Any) -> None:
     from apimsync.commands.plan import plan as run
 
     directory = kwargs.pop("directory")
-    target, console = _target(kwargs), _console(kwargs)
+    target, console = _target(kwargs), _console(kwargs, no_color)
     options = PlanOptions(color=wants_color(sys.stdout, no_color), **kwargs)
     errors_exit = 1 if options.detailed_exitcode else None
     _finish(lambda: run(directory, target, options, console), errors_exit=errors_exit)
@@ -314,7 +314,7 @@ def deploy(no_color: bool, **kwargs: Any) -> None:
     from apimsync.commands.deploy import deploy as run
 
     directory = kwargs.pop("directory")
-    target, console = _target(kwargs), _console(kwargs)
+    target, console = _target(kwargs), _console(kwargs, no_color)
     options = DeployOptions(
         color=wants_color(sys.stderr, no_color), interactive=sys.stdin.isatty(), **kwargs
     )

@@ -45,6 +45,8 @@ class Console:
     verbose: bool = False
     terminal: bool | None = None
     """Whether ``err`` is a terminal to redraw; None: ask it (and CI is never one)."""
+    no_color: bool = False
+    """Draw progress without colour (``--no-color``; rich also honours ``NO_COLOR``)."""
     _rich: RichConsole | None = field(default=None, init=False, repr=False)
     _status: Live | None = field(default=None, init=False, repr=False)
     _display: ProgressDisplay | None = field(default=None, init=False, repr=False)
@@ -130,7 +132,9 @@ class Console:
 
     def _console(self) -> RichConsole:
         if self._rich is None:
-            self._rich = RichConsole(file=self.err, force_terminal=True, highlight=False)
+            self._rich = RichConsole(
+                file=self.err, force_terminal=True, highlight=False, no_color=self.no_color
+            )
         return self._rich
 
     def _forget(self, display: ProgressDisplay) -> None:

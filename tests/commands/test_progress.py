@@ -193,3 +193,13 @@ def test_no_at_the_prompt_cancels_with_the_exit_status_of_every_refusal(
     assert "deploy cancelled; nothing was changed" in plain(screen)
     assert "Applying" not in screen
     assert "to add" in instance.run("plan", "--dir", repo).stdout  # nothing was applied
+
+
+def test_no_color_draws_the_bar_without_colours() -> None:
+    err = io.StringIO()
+    console = Console(out=io.StringIO(), err=err, terminal=True, no_color=True)
+    with ApplyProgress(console, 1) as progress:
+        progress(ApplyEvent("failed", "/backends/one", "create", "400 ValidationError"))
+
+    assert "Applied" in plain(err.getvalue())
+    assert not re.search(r"\x1b\[[0-9;]*(3[0-9]|9[0-7])(;[0-9]+)*m", err.getvalue())
