@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from types import TracebackType
+from typing import Self
 
 from apimsync.model import Kind
 from apimsync.output import Console, ProgressDisplay
@@ -39,21 +40,12 @@ def _retry_text(retry: Retry) -> str:
     )
 
 
-class ApplyProgress:
-    """A deploy's progress; pass the instance as ``on_event``, use it as a context."""
+class _Shown:
+    """Something shown with a progress bar while its ``with`` block runs."""
 
-    def __init__(self, console: Console, total: int, title: str = "Applying") -> None:
-        self.console = console
-        self.total = total
-        self.display: ProgressDisplay = console.progress(title, total, keep=True)
-        self._lock = threading.Lock()
-        self._done = 0
-        self._applied: Counter[str] = Counter()
-        self._failed = 0
-        self._retries = 0
-        self._current = ""
+    display: ProgressDisplay
 
-    def __enter__(self) -> ApplyProgress:
+    def __enter__(self) -> Self:
         self.display.__enter__()
         return self
 
@@ -63,8 +55,31 @@ class ApplyProgress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.display.describe("Applied" if exc_type is None else "Stopped")
         self.display.__exit__(exc_type, exc, tb)
+
+
+class ApplyProgress(_Shown):
+    """A deploy's progress; pass the instance as ``on_event``, use it as a context."""
+
+    def __init__(self, console: Console, total: int, title: str = "Applying") -> None:
+        self.console = console
+        self.total = total
+        self.display = console.progress(title, total, keep=True)
+        self._lock = threading.Lock()
+        self._done = 0
+        self._applied: Counter[str] = Counter()
+        self._failed = 0
+        self._retries = 0
+        self._current = ""
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.display.describe("Applied" if exc_type is None else "Stopped")
+        super().__exit__(exc_type, exc, tb)
 
     def __call__(self, event: ApplyEvent) -> None:
         with self._lock:
@@ -98,31 +113,19 @@ class ApplyProgress:
         return text
 
 
-class ReadProgress:
+class ReadProgress(_Shown):
     """A read's progress: pass :meth:`progress` as ``on_progress`` and :meth:`retry` as
     ``on_retry``; use it as a context."""
 
     def __init__(self, console: Console, title: str, *, announce: str | None = None) -> None:
         """``title`` names the bar on a terminal; off one, ``announce`` is said instead."""
         self.console = console
-        self.display: ProgressDisplay = console.progress(title)
+        self.display = console.progress(title)
         if announce is not None and not self.display:
             console.info(announce)
         self._lock = threading.Lock()
         self._retries = 0
         self._last: Read | None = None
-
-    def __enter__(self) -> ReadProgress:
-        self.display.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.display.__exit__(exc_type, exc, tb)
 
     def progress(self, read: Read) -> None:
         with self._lock:
