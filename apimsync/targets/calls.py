@@ -343,7 +343,10 @@ class Session:
         """A :class:`_Transient` to retry (429, 5xx, a dropped connection, the documented
         409), or raise the error it stands for: everything else would fail again."""
         if isinstance(error, ServiceResponseTimeoutError | ServiceRequestTimeoutError):
-            connecting = isinstance(error, ServiceRequestTimeoutError)
+            # urllib3 reports a TLS handshake that ran out of the connect timeout as a read
+            # timeout; the chain says which it was
+            handshake = any("handshake" in str(e) for e in _chain(error))
+            connecting = handshake or isinstance(error, ServiceRequestTimeoutError)
             raise TimedOut(self.target, connecting=connecting) from None
         if isinstance(error, ServiceResponseError):
             failure = CallFailed(what, None, "ConnectionDropped", "the connection was dropped")

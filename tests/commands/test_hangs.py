@@ -27,8 +27,9 @@ from tests.reliability.helpers import Cli
 from tests.reliability.servers import Answer, Seen, TlsServer, faulting_proxy
 
 SERVICE = "apim-emulator"
-STARTUP = 3.0
-"""Seconds for Python to start apimsync and give up (a generous bound on a busy machine)."""
+STARTUP = 8.0
+"""Seconds for Python to start apimsync and give up: a generous bound on a busy machine,
+still far below the timeouts that would apply without the setting under test."""
 
 
 def connection_file(
@@ -149,12 +150,12 @@ def test_a_server_that_never_speaks_tls_fails_within_the_timeout(
     cli = Cli(connection_file(tmp_path, endpoint, ca_bundle), SERVICE)
 
     result, elapsed = timed(
-        cli, "plan", "--dir", EXAMPLE, "--connect-timeout", "1", "--read-timeout", "1", expect=1
+        cli, "plan", "--dir", EXAMPLE, "--connect-timeout", "1", "--read-timeout", "30", expect=1
     )
 
-    assert elapsed < 1 + STARTUP, elapsed
+    assert elapsed < 1 + STARTUP, elapsed  # the TLS handshake is part of connecting
     [line] = error_lines(result)
-    assert endpoint in line and "within 1 s" in line
+    assert f"could not connect to {endpoint} within 1 s" in line and "--connect-timeout" in line
 
 
 def test_the_default_timeouts_are_documented() -> None:
@@ -233,7 +234,7 @@ def test_ctrl_c_stops_a_deploy_at_once_and_says_what_was_applied(
             process.kill()
 
     assert process.returncode == 130, stderr
-    assert took < 2.0, took  # workers waiting for an answer do not keep it alive
+    assert took < 3.0, took  # workers waiting for an answer (60 s) do not keep it alive
     assert "Traceback" not in stderr and "Exception ignored" not in stderr
     assert "apimsync: interrupted:" in stderr and "run deploy again" in stderr
     applied = int(stdout.split("Applied ", 1)[1].split(" ", 1)[0])
@@ -253,7 +254,7 @@ def test_ctrl_c_stops_a_plan_waiting_for_a_silent_server(
     finally:
         process.kill()
 
-    assert process.returncode == 130 and took < 2.0, (took, stderr)
+    assert process.returncode == 130 and took < 3.0, (took, stderr)
     assert error_lines(subprocess.CompletedProcess([], 130, "", stderr)) == [
         "apimsync: interrupted"
     ]
