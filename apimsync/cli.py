@@ -46,12 +46,22 @@ def cli() -> None:
     """
 
 
-def _finish(command: Callable[[], int], *, errors_exit: int | None = None) -> None:
+def _finish(
+    command: Callable[[], int],
+    *,
+    errors_exit: int | None = None,
+    console: Console | None = None,
+) -> None:
     """Run a command function and exit with its code; ``errors_exit`` replaces the code of
-    every error (``plan --detailed-exitcode`` keeps 2 for "changes")."""
+    every error (``plan --detailed-exitcode`` keeps 2 for "changes"). The console's status
+    line is taken off the screen (and the cursor shown) before any error is printed."""
     try:
         with handled():
-            code = command()
+            try:
+                code = command()
+            finally:
+                if console is not None:
+                    console.close()
     except Exit as leave:
         code = leave.code if errors_exit is None else errors_exit
     sys.exit(code)
@@ -213,7 +223,10 @@ def pull(parallelism: int, **kwargs: Any) -> None:
 
     directory = kwargs.pop("directory")
     target, console = _target(kwargs), _console(kwargs)
-    _finish(lambda: run(directory, target, console, parallelism=parallelism, **kwargs))
+    _finish(
+        lambda: run(directory, target, console, parallelism=parallelism, **kwargs),
+        console=console,
+    )
 
 
 @cli.command(
@@ -262,7 +275,11 @@ def plan(no_color: bool, **kwargs: Any) -> None:
     target, console = _target(kwargs), _console(kwargs, no_color)
     options = PlanOptions(color=wants_color(sys.stdout, no_color), **kwargs)
     errors_exit = 1 if options.detailed_exitcode else None
-    _finish(lambda: run(directory, target, options, console), errors_exit=errors_exit)
+    _finish(
+        lambda: run(directory, target, options, console),
+        errors_exit=errors_exit,
+        console=console,
+    )
 
 
 @cli.command(
@@ -318,7 +335,7 @@ def deploy(no_color: bool, **kwargs: Any) -> None:
     options = DeployOptions(
         color=wants_color(sys.stderr, no_color), interactive=sys.stdin.isatty(), **kwargs
     )
-    _finish(lambda: run(directory, target, options, console, confirm=_confirm))
+    _finish(lambda: run(directory, target, options, console, confirm=_confirm), console=console)
 
 
 def _confirm(question: str) -> bool:
@@ -345,7 +362,8 @@ def demo(example: Path, no_color: bool) -> None:
     """Deploy the example to a throwaway emulator, change it, plan and deploy again."""
     from apimsync.commands.demo import demo as run
 
-    _finish(lambda: run(example, Console(), color=wants_color(sys.stdout, no_color)))
+    console = Console(no_color=no_color)
+    _finish(lambda: run(example, console, color=wants_color(sys.stdout, no_color)), console=console)
 
 
 @cli.group()

@@ -80,9 +80,11 @@ class Console:
             self.line(text)
 
     def line(self, text: str) -> None:
-        """One line on stderr, above the status line or progress bar if one is shown."""
+        """One line on stderr: above the progress bar if one is shown; a status line goes
+        (what it said is over once something else is said)."""
+        self._stop_status()
         with self._lock:
-            if self._rich is not None and (self._status is not None or self._display):
+            if self._rich is not None and self._display:
                 self._rich.print(Text.from_ansi(text), soft_wrap=True)
             else:
                 print(text, file=self.err, flush=True)
