@@ -30,7 +30,14 @@ from apimsync.model import Kind
 from apimsync.plan.changes import Action, Change, Plan
 from apimsync.plan.order import dependency_levels, identity
 from apimsync.targets.armids import api_key, expand_ids, path_names
-from apimsync.targets.calls import CallCancelled, CallFailed, Retry, Session, TargetProblem
+from apimsync.targets.calls import (
+    CallCancelled,
+    CallFailed,
+    Retry,
+    Session,
+    TargetProblem,
+    TimedOut,
+)
 from apimsync.targets.dependencies import Dependencies
 from apimsync.targets.endpoints import BUILT_IN_GROUPS, Endpoint, endpoint_of
 from apimsync.targets.workers import Workers
@@ -287,9 +294,13 @@ class PlanApplier:
             self.outcomes.start(change)
             try:
                 self._apply(change)
-            except TargetProblem:
+            except TargetProblem as problem:
                 self._stop_all()
-                self.outcomes.record(change, NOT_ATTEMPTED, "the instance became unusable")
+                if isinstance(problem, TimedOut) and not problem.connecting:
+                    message = f"{problem.message}; it may have been applied"
+                    self.outcomes.record(change, FAILED, message)
+                else:
+                    self.outcomes.record(change, NOT_ATTEMPTED, "the instance became unusable")
                 raise
 
     def _retried(self, retry: Retry) -> None:

@@ -92,6 +92,8 @@ class TimedOut(TargetProblem):
             f"{what}; check the endpoint and the network (or allow longer with "
             f"--{setting} / {variable})"
         )
+        self.connecting = connecting
+        """False: the request was sent; a write may have happened."""
 
 
 class RequestNotSent(TargetProblem):

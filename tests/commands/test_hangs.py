@@ -259,3 +259,26 @@ def test_ctrl_c_stops_a_plan_waiting_for_a_silent_server(
         "apimsync: interrupted"
     ]
     assert "Traceback" not in stderr
+
+
+def test_a_deploy_whose_writes_get_no_answer_stops_within_the_read_timeout(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    hold = HoldBackends()
+    conn = emulator.connection
+    tls = ensure_tls(emulator.data_dir / "tls", "127.0.0.1")
+    with faulting_proxy(conn.endpoint, tls, hold) as proxy:
+        original = emulator.data_dir / "connection.json"
+        cli = Cli(connection_file(tmp_path, proxy.url, conn.ca_bundle, original), SERVICE)
+        repo = workdir(tmp_path, EXAMPLE)
+        try:
+            result, elapsed = timed(
+                cli, "deploy", "--dir", repo, "--yes", "--read-timeout", "2", expect=1
+            )
+        finally:
+            hold.release.set()
+
+    assert elapsed < 2 + STARTUP, elapsed  # not 60 s, not 12 attempts of it
+    [line] = error_lines(result)
+    assert f"{proxy.url} did not answer within 2 s" in line and "The deploy stopped" in line
+    assert "failed: /backends/" in result.stdout and "it may have been applied" in result.stdout
