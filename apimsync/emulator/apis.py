@@ -18,7 +18,7 @@ import json
 import re
 from typing import Any
 
-from apimsync.emulator.core import ArmError, Ctx, Reply, validation_error
+from apimsync.emulator.core import Ctx, Reply, not_found, validation_error
 from apimsync.emulator.handlers import (
     body_properties,
     check_if_match,
@@ -156,7 +156,7 @@ def patch_api(ctx: Ctx) -> Reply:
         ref = ctx.api(ctx.params["apiId"])
         old = ctx.store.get(ctx.service, ref.rev_path) if ref.exists else None
         if old is None:
-            raise ArmError(404, "ResourceNotFound", "API not found.")
+            raise not_found("Api")
         check_if_match(ctx, old, required=True)
         given = body_properties(ctx, API)
         make_it_current = given.pop("isCurrent", None) is True
@@ -194,7 +194,7 @@ def delete_api(ctx: Ctx) -> Reply:
 def list_revisions(ctx: Ctx) -> Reply:
     ref = ctx.api(ctx.params["apiId"])
     if not ref.exists:
-        raise ArmError(404, "ResourceNotFound", "API not found.")
+        raise not_found("Api")
     rows = sorted(ctx.store.group(ctx.service, ref.base_path), key=_revision_number)
     items = [_revision_contract(ctx, ref.base, row) for row in rows]
     return page(ctx, items, rules("apiRevision"), record=lambda item: item)

@@ -52,7 +52,7 @@ def require_owner(ctx: Ctx, owner: str) -> None:
     parts = owner.split("/")
     if len(parts) == 2 and parts[0].lower() == "apis" and ";" not in parts[1]:
         if not ctx.api(parts[1]).exists:
-            raise not_found("API")
+            raise not_found("Api")
         return
     if ctx.store.get(ctx.service, owner) is None:
         raise not_found(COLLECTION_TITLES.get(parts[-2].lower(), "Parent resource"))
@@ -209,8 +209,10 @@ def page(
     if count:
         body["count"] = len(matched)
     if skip + size < len(matched):
-        query = {k: v for k, v in ctx.query.items() if k not in ("api-version", "$skip")}
-        body["nextLink"] = ctx.url(ctx.rel_path, **query, **{"$skip": str(skip + size)})
+        # As the service writes it: the request's query in its order, then ``$skip``.
+        query = {k: v for k, v in ctx.query.items() if k != "$skip"}
+        query["$skip"] = str(skip + size)
+        body["nextLink"] = ctx.absolute(ctx.rel_path, query)
     return Reply(200, body)
 
 

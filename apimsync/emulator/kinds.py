@@ -23,7 +23,10 @@ NO_PATCH = ("list", "head", "get", "put", "delete")
 
 @dataclass(frozen=True)
 class Kind:
-    """One resource type of the management API."""
+    """One resource type of the management API.
+
+    ``title`` is the entity name the service's messages use (``"Api not found."``).
+    """
 
     name: str
     title: str
@@ -67,7 +70,7 @@ def _ops(prefix: str, names: tuple[str, ...], **override: str) -> dict[str, str]
 def _policy_kind(name: str, title: str, parent: str, arm_type: str, prefix: str, lst: str) -> Kind:
     return Kind(
         name,
-        title,
+        "PoliciesConfiguration",
         f"{parent}policies" if not parent else f"{parent}/policies",
         "policyId",
         arm_type,
@@ -82,7 +85,7 @@ _KIND_LIST: tuple[Kind, ...] = (
     _policy_kind("policy", "Policy", "", f"{T}/policies", "Policy", "Policy_ListByService"),
     Kind(
         "api",
-        "API",
+        "Api",
         "apis",
         "apiId",
         f"{T}/apis",
@@ -222,7 +225,7 @@ _KIND_LIST: tuple[Kind, ...] = (
     ),
     Kind(
         "versionSet",
-        "API version set",
+        "Api-version-set",
         "apiVersionSets",
         "versionSetId",
         f"{T}/apiVersionSets",
@@ -240,7 +243,7 @@ _KIND_LIST: tuple[Kind, ...] = (
     ),
     Kind(
         "namedValue",
-        "Named value",
+        "NamedValue",
         "namedValues",
         "namedValueId",
         f"{T}/namedValues",

@@ -25,17 +25,17 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from apimsync.emulator import scm
+from apimsync.emulator import scm, versions
 from apimsync.emulator.actions import service_resource
 from apimsync.emulator.certs import ensure_tls
-from apimsync.emulator.core import API_VERSION, PROVIDER, ArmError, Ctx, Reply
+from apimsync.emulator.core import PROVIDER, ArmError, Ctx, Reply
 from apimsync.emulator.resources import seed_service
 from apimsync.emulator.routes import Route, find_route
 from apimsync.emulator.store import Store, utc_now
@@ -48,6 +48,7 @@ DEFAULT_RESOURCE_GROUP = "apimsync-emulator"
 FAULT_KINDS = ("429", "500", "503", "reset", "conflict")
 WRITE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
 LOGIN = "https://login.microsoftonline.com/common"
+LOCATION_NAME = "westus"
 ARM_PREFIX = (
     "subscriptions",
     None,
@@ -459,11 +460,14 @@ class Emulator:
         if incoming.parts[:1] == ["_emulator"]:
             self._authenticate(incoming)
             return self._admin(incoming)
+        scope = self._arm_scope(incoming)
+        if scope is not None:
+            return scope
         try:
             target = self._classify(incoming)
         finally:
             self._authenticate(incoming)  # a 401 goes before any other answer
-        self._check_api_version(incoming)
+        self._check_api_version(incoming, versions.ACCEPTED.__contains__)
         if target is None:
             return self._service_list(incoming)
         service, rest, route, params = target
@@ -515,7 +519,55 @@ class Emulator:
             )
         return service, parts[len(ARM_PREFIX) + 1 :]
 
-    def _check_api_version(self, incoming: Incoming) -> None:
+    def _arm_scope(self, incoming: Incoming) -> Reply | None:
+        """The subscription or resource-group read a client makes before anything else.
+
+        Only the emulated subscription and group exist; their resources answer in the
+        Microsoft.Resources shape, at any well-formed api-version of that provider.
+        """
+        parts = [p.lower() for p in incoming.parts]
+        if parts[:1] != ["subscriptions"] or len(parts) not in (2, 4):
+            return None
+        if len(parts) == 4 and parts[2] != "resourcegroups":
+            return None
+        incoming.route_name = "/(subscription)" if len(parts) == 2 else "/(resource group)"
+        self._authenticate(incoming)
+        if incoming.method not in ("GET", "HEAD"):
+            raise _arm_error(405, "MethodNotAllowed", f"{incoming.method} is not allowed here.")
+        self._check_api_version(incoming, lambda v: bool(versions.RESOURCES_VERSION.match(v)))
+        if parts[1] != self.subscription_id.lower():
+            raise _arm_error(
+                404,
+                "SubscriptionNotFound",
+                f"The subscription '{incoming.parts[1]}' could not be found.",
+            )
+        subscription = f"/subscriptions/{self.subscription_id}"
+        if len(parts) == 2:
+            found = {
+                "id": subscription,
+                "subscriptionId": self.subscription_id,
+                "displayName": "apimsync emulator",
+                "state": "Enabled",
+            }
+            return Reply(200, found)
+        if parts[3] != self.resource_group.lower():
+            raise _arm_error(
+                404,
+                "ResourceGroupNotFound",
+                f"Resource group '{incoming.parts[3]}' could not be found.",
+            )
+        if incoming.method == "HEAD":
+            return Reply(204)
+        body: dict[str, Any] = {
+            "id": f"{subscription}/resourceGroups/{self.resource_group}",
+            "name": self.resource_group,
+            "type": "Microsoft.Resources/resourceGroups",
+            "location": LOCATION_NAME,
+            "properties": {"provisioningState": "Succeeded"},
+        }
+        return Reply(200, body)
+
+    def _check_api_version(self, incoming: Incoming, accepted: Callable[[str], bool]) -> None:
         version = incoming.query.get("api-version")
         if version is None:
             raise _arm_error(
@@ -523,12 +575,12 @@ class Emulator:
                 "MissingApiVersionParameter",
                 "The api-version query parameter (?api-version=) is required for all requests.",
             )
-        if version != API_VERSION:
+        if not accepted(version):
             raise _arm_error(
                 400,
                 "InvalidApiVersionParameter",
                 f"The api-version '{version}' is invalid. "
-                f"The supported versions are '{API_VERSION}'.",
+                f"The supported versions are '{versions.supported_list()}'.",
             )
 
     def _ctx(
@@ -563,6 +615,10 @@ class Emulator:
         route: Route,
         params: dict[str, str],
     ) -> Reply:
+        if any("/" in value for value in params.values()):
+            # An id segment that is a URL-encoded ARM id (``apis/%2Fsubscriptions%2F...``):
+            # the service answers 404 with no body at all (catalogue §1.5, [POL20 e10]).
+            return Reply(404)
         api_key = _api_write_key(incoming.method, rest)
         incoming.fault = self.faults.draw(
             incoming.method, incoming.path.lower(), api_key is not None
@@ -572,6 +628,7 @@ class Emulator:
         ctx = self._ctx(
             service, incoming.method, "/".join(rest), params, incoming.query, incoming.headers, body
         )
+        ctx.api_version = incoming.query["api-version"]
         if api_key is None:
             self._delay()
             return self._dispatch(ctx, route)
