@@ -78,11 +78,11 @@ class Recorder:
         except json.JSONDecodeError:
             self.problems.append(f"{op.operation_id} {status}: body is not JSON")
             return
-        if status >= 400 and isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error = body.get("error") if status >= 400 and isinstance(body, dict) else None
+        if isinstance(error, dict) and "details" in error and error["details"] is None:
             # The service writes "details": null (catalogue §1.5); the spec's error schema
             # only knows a list, and the recording wins.
-            if body["error"].get("details", []) is None:
-                body["error"].pop("details")
+            error.pop("details")
         if status == 500 and b"Internal error." in raw:
             self.problems.append(f"{method} {relative}: the emulator failed (see its log)")
         if method == "HEAD":
