@@ -16,39 +16,12 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from apimsync.emulator import policydocs
+from apimsync.emulator import policydocs, policyxml
 from apimsync.emulator.core import Ctx, not_found, validation_error
-from apimsync.emulator.kinds import KINDS, Kind
+from apimsync.emulator.kinds import Kind
 from apimsync.emulator.store import Row
 from apimsync.emulator.tokens import new_key
 
-BUILTIN_GROUPS = {
-    "administrators": (
-        "Administrators",
-        "Administrators is a built-in group containing the admin email account provided at "
-        "the time of service creation. Its membership is managed by the system.",
-    ),
-    "developers": (
-        "Developers",
-        "Developers is a built-in group. Its membership is managed by the system. "
-        "Signed-in users fall into this group.",
-    ),
-    "guests": (
-        "Guests",
-        "Guests is a built-in group. Its membership is managed by the system. "
-        "Unauthenticated users visiting the developer portal fall into this group.",
-    ),
-}
-DEFAULT_GLOBAL_POLICY = (
-    "<!--\r\n    IMPORTANT:\r\n    - Policy elements can appear only within the <inbound>, "
-    "<outbound>, <backend> section elements.\r\n    - To apply a policy to the incoming request "
-    "(before it is forwarded to the backend service), place a corresponding policy element "
-    "within the <inbound> section element.\r\n    - To apply a policy to the outgoing response "
-    "(before it is sent back to the caller), place a corresponding policy element within the "
-    "<outbound> section element.\r\n    - Policies are applied in the order of their "
-    "appearance, from the top down.\r\n-->\r\n<policies>\r\n  <inbound />\r\n  <backend>\r\n"
-    "    <forward-request />\r\n  </backend>\r\n  <outbound />\r\n  <on-error />\r\n</policies>"
-)
 MAX_GIT_TOKEN_DAYS = 30
 
 Prepare = Callable[[Ctx, Kind, Row, "Row | None"], None]
@@ -153,13 +126,25 @@ def _validate_document(ctx: Ctx, props: dict[str, Any], root_names: tuple[str, .
 # -- prepare hooks (validate and complete what a write stores) -------------------------
 
 
+def _reserialise(props: dict[str, Any]) -> None:
+    """Store the document as the service writes it back (tabs, CRLF; catalogue §2.5), in
+    the format it was sent in: the re-indenting works on the escaped form."""
+    text = str(props["value"])
+    written = policyxml.reserialise(
+        policydocs.to_xml(text) if props["format"] == "rawxml" else text
+    )
+    props["value"] = policydocs.to_rawxml(written) if props["format"] == "rawxml" else written
+
+
 def prepare_policy(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
     _validate_document(ctx, row.props, ("policies",))
+    _reserialise(row.props)
 
 
 def prepare_resolver_policy(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
     roots = ("http-data-source", "sql-data-source", "cosmosdb-data-source", "policies")
     _validate_document(ctx, row.props, roots)
+    _reserialise(row.props)
 
 
 def prepare_fragment(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
@@ -422,10 +407,7 @@ def wanted_policy_format(ctx: Ctx) -> str:
 def shape_policy(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
     wanted = wanted_policy_format(ctx)
     props["value"] = policydocs.render(row.props["value"], row.props.get("format", "xml"), wanted)
-    if wanted == "xml":
-        props.pop("format", None)
-    else:
-        props["format"] = wanted
+    props["format"] = wanted  # "xml" also when the request sent no format [POL20 e4]
 
 
 def shape_fragment(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
@@ -579,28 +561,3 @@ def git_token_expiry(value: Any) -> dt.datetime:
             f"'expiry' may be at most {MAX_GIT_TOKEN_DAYS} days ahead.", target="expiry"
         )
     return expiry
-
-
-def seed_service(ctx: Ctx) -> None:
-    """Create what every new instance has: built-in groups, the admin, keys, global policy."""
-    store, service = ctx.store, ctx.service
-    if store.get(service, "tenant/access") is not None:
-        return
-    for name in ("access", "gitAccess"):
-        row = Row("tenantAccess", f"tenant/{name}", {"enabled": True})
-        prepare_tenant_access(ctx, KINDS["tenantAccess"], row, None)
-        store.put(service, row)
-    for group_id, (display, description) in BUILTIN_GROUPS.items():
-        props = {"displayName": display, "description": description, "builtIn": True}
-        store.put(service, Row("group", f"groups/{group_id}", {**props, "type": "system"}))
-    admin = {
-        "firstName": "Administrator",
-        "lastName": "",
-        "email": "admin@example.com",
-        "state": "active",
-        "identities": [{"provider": "Azure", "id": "admin@example.com"}],
-    }
-    store.put(service, Row("user", "users/1", admin))
-    store.put(service, Row("groupUser", "groups/administrators/users/1", {}, ref="users/1"))
-    policy = {"value": DEFAULT_GLOBAL_POLICY, "format": "xml"}
-    store.put(service, Row("policy", "policies/policy", policy))

@@ -36,7 +36,7 @@ from apimsync.emulator import scm, versions
 from apimsync.emulator.actions import service_resource
 from apimsync.emulator.certs import ensure_tls
 from apimsync.emulator.core import PROVIDER, ArmError, Ctx, Reply
-from apimsync.emulator.resources import seed_service
+from apimsync.emulator.newinstance import seed_service
 from apimsync.emulator.routes import Route, find_route
 from apimsync.emulator.store import Store, utc_now
 from apimsync.emulator.tokens import load_or_create_token, tokens_match

@@ -78,6 +78,7 @@ class Recorder:
         except json.JSONDecodeError:
             self.problems.append(f"{op.operation_id} {status}: body is not JSON")
             return
+        body = _without_recorded_nulls(body)
         error = body.get("error") if status >= 400 and isinstance(body, dict) else None
         if isinstance(error, dict) and "details" in error and error["details"] is None:
             # The service writes "details": null (catalogue §1.5); the spec's error schema
@@ -111,6 +112,48 @@ class Recorder:
             return
         deploy = self.spec.by_id["TenantConfiguration_Deploy"]
         self.problems.extend(f"GET {relative}: {p}" for p in self.spec.validate(deploy, 200, body))
+
+
+RECORDED_NULLS = frozenset(
+    {
+        "description",  # APIs, loggers [API20 e3], [DIAG19 e3]
+        "oAuth2",  # authenticationSettings [API20 e3]
+        "openid",
+        "terms",  # product unlimited [PRD20 e2]
+        "externalId",  # groups [GRP20 e2]
+        "resourceId",  # loggers [LOG20 e2]
+        "title",  # backends [BE20 e2]
+        "versionQueryName",  # version sets [AVS20 e3]
+        "versionHeaderName",
+        "alwaysLog",  # diagnostics [ADIAG23 p@14000]
+        "sampling",
+        "headers",
+        "body",
+        "response",
+        "request",
+        "tags",  # named values [NV20 e3]
+        "identityClientId",  # key vault named values [NV23 p@60000]
+        "defaultValue",  # operation parameters
+        "policies",  # operations [REV20 p@68000]
+        "protocols",  # product-API link PUT [PRDA e8]
+        "apiRevisionDescription",
+        "notes",
+    }
+)
+"""Properties the real service answered with ``null`` where the spec declares a type
+without ``x-nullable``: the recording wins (catalogue §3, §8, §10, §11, §12, §14, §15)."""
+
+
+def _without_recorded_nulls(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_without_recorded_nulls(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        key: _without_recorded_nulls(value)
+        for key, value in node.items()
+        if not (value is None and key in RECORDED_NULLS)
+    }
 
 
 @dataclass

@@ -72,7 +72,7 @@ class Target:
 
 @pytest.fixture(scope="module")
 def scm_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    services = (*SERVICES, "scm-broken", "scm-save", "scm-force", "scm-update")
+    services = (*SERVICES, "scm-broken", "scm-save", "scm-force", "scm-update", "scm-fresh")
     with EmulatorProcess(tmp_path_factory.mktemp("scm"), services=services) as running:
         yield running
 
@@ -191,14 +191,28 @@ def assert_same_listing(actual: dict[str, Any], expected: dict[str, Any]) -> Non
     assert actual == expected
 
 
-def expected_creates(model: dict[str, Resource]) -> Counter[str]:
-    """Every resource of the export, but the global policy and the built-in groups: a new
-    instance has those already (validate lists them as updates, if anything)."""
+def expected_creates(model: dict[str, Resource], fresh: dict[str, Resource]) -> Counter[str]:
+    """Every resource of the export but those a new instance has already (the global
+    policy, the built-in groups, echo-api, the starter and unlimited products...):
+    validate lists those as updates, if anything."""
     return Counter(
         OBJECT_TYPES[r.kind]
         for r in model.values()
-        if r.id != "/policies/policy" and not is_builtin(r)
+        if r.id not in fresh and r.id != "/policies/policy" and not is_builtin(r)
     )
+
+
+@pytest.fixture(scope="module")
+def new_instance(
+    scm_emulator: EmulatorProcess,
+    scm_client: ApiManagementClient,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Resource]:
+    """What a new instance holds, as its own save writes it."""
+    home = tmp_path_factory.mktemp("fresh")
+    target = target_for(scm_emulator.connection, scm_client, "scm-fresh", home / "home")
+    succeeded(target.run("save"))
+    return scm_model(read_tree(target.git.clone(target.url, home / "clone")).configuration)
 
 
 def comparable(model: dict[str, Resource]) -> dict[str, Any]:
@@ -208,9 +222,17 @@ def comparable(model: dict[str, Resource]) -> dict[str, Any]:
 # -- the full cycle -------------------------------------------------------------------
 
 
+def keyed(log: list[OperationResultLogItemContract]) -> list[tuple[str, str, str]]:
+    return [(str(i.object_type), str(i.action), str(i.object_key)) for i in log]
+
+
 @pytest.mark.parametrize("name", EXPORTS)
 def test_full_cycle_on_a_real_export(
-    scm_emulator: EmulatorProcess, scm_client: ApiManagementClient, tmp_path: Path, name: str
+    scm_emulator: EmulatorProcess,
+    scm_client: ApiManagementClient,
+    new_instance: dict[str, Resource],
+    tmp_path: Path,
+    name: str,
 ) -> None:
     conn = scm_emulator.connection
     target = target_for(conn, scm_client, f"scm-{name}", tmp_path / "home")
@@ -222,9 +244,11 @@ def test_full_cycle_on_a_real_export(
     log: list[OperationResultLogItemContract] = checked.action_log or []
     actions = Counter((i.object_type, i.action) for i in log)
     creates = Counter({t: n for (t, a), n in actions.items() if a == "Created"})
-    assert creates == expected_creates(model)
-    assert {t for t, a in actions if a != "Created"} <= {("Policy"), ("Group")}
-    assert not any(a == "Deleted" for _t, a in actions)
+    assert creates == expected_creates(model, new_instance)
+    changed = {key for _t, a, key in keyed(log) if a != "Created"}
+    assert changed <= set(new_instance) | {"/policies/policy"}
+    deleted = {key for _t, a, key in keyed(log) if a == "Deleted"}
+    assert deleted == set(new_instance) - set(model)
 
     succeeded(target.run("deploy"))
     groups = sorted(str(g.get("displayName")) for g in model.values() if g.kind is Kind.GROUP)
