@@ -18,11 +18,12 @@ import json
 import re
 from typing import Any
 
+from apimsync.emulator import lro
 from apimsync.emulator.core import Ctx, Reply, not_found, validation_error
 from apimsync.emulator.handlers import (
+    accepted,
     body_properties,
     check_if_match,
-    long_running,
     merge,
     page,
     written,
@@ -40,8 +41,9 @@ API_DEFAULTS: dict[str, Any] = {
         "header": "Ocp-Apim-Subscription-Key",
         "query": "subscription-key",
     },
-    "authenticationSettings": {},
+    "authenticationSettings": {"oAuth2": None, "openid": None},
 }
+PROTOCOL_ORDER = ("http", "https", "ws", "wss")
 IMPORT_ONLY = ("format", "value", "wsdlSelector", "apiType", "translateRequiredQueryParameters")
 JSON_IMPORTS = ("openapi+json", "swagger-json")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -96,10 +98,10 @@ def _validate(ctx: Ctx, row: Row) -> None:
     if not isinstance(props.get("path"), str):
         raise validation_error("'path' is required.", target="path")
     protocols = props.get("protocols") or []
-    if not isinstance(protocols, list) or any(
-        p not in ("http", "https", "ws", "wss") for p in protocols
-    ):
+    if not isinstance(protocols, list) or any(p not in PROTOCOL_ORDER for p in protocols):
         raise validation_error("'protocols' may hold http, https, ws and wss.", "protocols")
+    if protocols:
+        props["protocols"] = sorted(set(protocols), key=PROTOCOL_ORDER.index)  # §3.1
     if props.get("apiVersionSetId"):
         resolve_ref(ctx, props["apiVersionSetId"], "apiVersionSets", "apiVersionSetId")
     _check_unique_path(ctx, row)
@@ -162,7 +164,10 @@ def patch_api(ctx: Ctx) -> Reply:
         make_it_current = given.pop("isCurrent", None) is True
         for key in (*IMPORT_ONLY, "apiRevision", "sourceApiId"):
             given.pop(key, None)
+        clears_auth = given.get("authenticationSettings") == {}
         row = Row("api", old.path, merge(old.props, given), grp=old.grp)
+        if clears_auth:  # an empty object clears the settings (§3.3 [API20 e11/e8])
+            row.props["authenticationSettings"] = dict(API_DEFAULTS["authenticationSettings"])
         _validate(ctx, row)
         ctx.store.put(ctx.service, row)
         if make_it_current:
@@ -188,7 +193,11 @@ def delete_api(ctx: Ctx) -> Reply:
                 ctx.store.delete_tree(ctx.service, revision.key)
             ctx.store.delete_tree(ctx.service, ref.base_path)
         ctx.forget_apis()
-    return long_running(ctx, Reply(202), 204)
+    # Recorded: 200 with no body (§3.4 [API20 e19], [REV20 p@136000]); the 2024-05-01
+    # description declares 202/204, which the SDK's begin_delete expects.
+    if lro.answers_accepted(ctx.lro_style, lro.API_DELETE):
+        return accepted(ctx, 204)
+    return Reply(200)
 
 
 def list_revisions(ctx: Ctx) -> Reply:

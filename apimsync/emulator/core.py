@@ -102,6 +102,7 @@ class Ctx:
     headers: Mapping[str, str]
     body: Any = None
     api_version: str = API_VERSION
+    lro_style: str = "recorded"
     _apis: dict[str, ApiRef] = field(default_factory=dict)
 
     @property

@@ -90,7 +90,6 @@ _KIND_LIST: tuple[Kind, ...] = (
         "apiId",
         f"{T}/apis",
         _ops("Api", CRUD),
-        lro=frozenset({"put", "delete"}),
         read_only=("isOnline", "provisioningState"),
         filters="name displayName description serviceUrl path isCurrent:eqne",
     ),
@@ -231,6 +230,7 @@ _KIND_LIST: tuple[Kind, ...] = (
         f"{T}/apiVersionSets",
         _ops("ApiVersionSet", CRUD),
         required=("displayName", "versioningScheme"),
+        defaults={"versionQueryName": None, "versionHeaderName": None},  # §15 [AVS20 e3]
     ),
     Kind(
         "backend",
@@ -239,6 +239,7 @@ _KIND_LIST: tuple[Kind, ...] = (
         "backendId",
         f"{T}/backends",
         _ops("Backend", CRUD),
+        defaults={"title": None},  # §14 [BE20 e2]
         filters="name title url",
     ),
     Kind(
@@ -250,7 +251,7 @@ _KIND_LIST: tuple[Kind, ...] = (
         _ops("NamedValue", CRUD),
         lro=frozenset({"put", "patch"}),
         required=("displayName",),
-        defaults={"secret": False},
+        defaults={"tags": None, "secret": False},  # §12 [NV20 e3]
         read_only=("provisioningState",),
         filters="tags displayName",
     ),
@@ -333,7 +334,7 @@ _KIND_LIST: tuple[Kind, ...] = (
         f"{T}/groups",
         _ops("Group", CRUD),
         required=("displayName",),
-        defaults={"builtIn": False, "type": "custom"},
+        defaults={"builtIn": False, "type": "custom", "externalId": None},  # §8.4 [GRP20 e4]
         read_only=("builtIn",),
         filters="name displayName description externalId:eq",
     ),
@@ -404,7 +405,7 @@ _KIND_LIST: tuple[Kind, ...] = (
         f"{T}/loggers",
         _ops("Logger", CRUD),
         required=("loggerType",),
-        defaults={"isBuffered": True},
+        defaults={"description": None, "isBuffered": True, "resourceId": None},  # §10
         filters="name description loggerType:eq resourceId",
     ),
     Kind(

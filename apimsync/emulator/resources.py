@@ -151,8 +151,48 @@ def prepare_fragment(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
     _validate_document(ctx, row.props, ("fragment",))
 
 
+def _parameter_lists(props: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """(holder, key) of every parameter list of an operation."""
+    found: list[tuple[dict[str, Any], str]] = [(props, "templateParameters")]
+    request = props.get("request")
+    if isinstance(request, dict):
+        found += [(request, "queryParameters"), (request, "headers")]
+    responses = props.get("responses")
+    for response in responses if isinstance(responses, list) else []:
+        if isinstance(response, dict):
+            found.append((response, "headers"))
+    return found
+
+
+def normalise_operation(props: dict[str, Any]) -> None:
+    """§7 [REV20 p@68000], [REV23 p@84000]: empty lists filled in and ``policies: null``;
+    a missing ``request`` stays missing [POL20 e17]."""
+    for holder, key in _parameter_lists(props):
+        if not isinstance(holder.get(key), list):
+            holder[key] = []
+    for holder in [props.get("request"), *(props.get("responses") or [])]:
+        if isinstance(holder, dict):
+            holder.setdefault("representations", [])
+    props.setdefault("policies", None)
+
+
+def shape_operation(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    """A parameter stored with ``"required": false`` is shown without the key (§7); the
+    scm export still writes it, as the real exports do."""
+    for holder, key in _parameter_lists(props):
+        parameters = holder.get(key)
+        if isinstance(parameters, list):
+            holder[key] = [
+                {k: v for k, v in p.items() if not (k == "required" and v is False)}
+                if isinstance(p, dict)
+                else p
+                for p in parameters
+            ]
+
+
 def prepare_operation(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
     props = row.props
+    normalise_operation(props)
     template = str(props.get("urlTemplate", ""))
     declared = {
         str(p.get("name", "")).lower()
@@ -210,8 +250,28 @@ def _store_logger_secret(ctx: Ctx, value: str) -> str:
     return name
 
 
+def _diagnostic_side() -> dict[str, Any]:
+    masking = {"queryParams": [{"value": "*", "mode": "Hide"}]}
+    return {"request": {"headers": None, "body": None, "dataMasking": masking}, "response": None}
+
+
 def prepare_diagnostic(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    """Defaults as 2022-08-01 filled them for an API diagnostic ([ADIAG23 p@14000]); the
+    service-level ones were recorded only at 2019-01-01, so the newest recording serves
+    both. ``loggerId`` may be a full ARM id or ``/loggers/x``."""
     resolve_ref(ctx, row.props.get("loggerId"), "loggers", "loggerId")
+    if old is None:
+        defaults = {
+            "alwaysLog": None,
+            "httpCorrelationProtocol": "Legacy",
+            "logClientIp": True,
+            "sampling": None,
+            "frontend": _diagnostic_side(),
+            "backend": _diagnostic_side(),
+        }
+        row.props = {**defaults, **row.props}
+    else:
+        row.props.setdefault("logClientIp", old.props.get("logClientIp", True))
 
 
 def prepare_backend(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
@@ -241,16 +301,56 @@ def prepare_version_set(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None
 
 
 def prepare_product(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    """A new product is linked to Administrators; only the create answer shows it (§8.1)."""
     _one_of(row.props, "state", ("notPublished", "published"))
+    if old is not None:
+        return
+    group = ctx.store.get(ctx.service, "groups/administrators")
+    if group is None:
+        return
+    link = Row("productGroupLink", f"{row.path}/groupLinks/administrators", {}, ref=group.path)
+    link.props["groupId"] = ctx.arm_id(group.path)
+    ctx.store.put(ctx.service, link)
+    row.extra["groups"] = [_group_contract(ctx, group)]
+
+
+def _group_contract(ctx: Ctx, group: Row) -> dict[str, Any]:
+    props = group.props
+    return {
+        "id": ctx.arm_id(group.path),
+        "name": props.get("displayName"),
+        "description": props.get("description"),
+        "builtIn": bool(props.get("builtIn")),
+        "type": props.get("type"),
+        "externalId": props.get("externalId"),
+    }
+
+
+BUILT_IN_FIELDS = ("displayName", "description", "externalId", "type")
 
 
 def prepare_group(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
     if old is not None and old.props.get("builtIn"):
-        raise validation_error("A built-in group cannot be changed.")
+        _keep_built_in(ctx, row, old)
+        return
     _one_of(row.props, "type", ("custom", "external"))
     row.props["builtIn"] = False
     if row.props.get("type") == "external":
         require(row.props, ("externalId",))
+
+
+def _keep_built_in(ctx: Ctx, row: Row, old: Row) -> None:
+    """A built-in group written back unchanged is accepted (issue 11 e); a change is not."""
+    body = ctx.body if isinstance(ctx.body, dict) else {}
+    given = body.get("properties")
+    given = given if isinstance(given, dict) else {}
+    sent = {k: v for k, v in given.items() if k in BUILT_IN_FIELDS and v is not None}
+    changed = sorted(k for k, v in sent.items() if old.props.get(k) != v)
+    if changed:
+        raise validation_error(
+            f"A built-in group cannot be changed ('{changed[0]}' differs).", target=changed[0]
+        )
+    row.props = dict(old.props)
 
 
 def _link(target_kind: str, field_name: str, collection: str) -> Prepare:
@@ -418,7 +518,18 @@ def shape_fragment(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
 
 
 def shape_api(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
-    props["isCurrent"] = bool(row.props.get("isCurrent"))
+    """§3.1, §4: ``description: null`` when there is none; a non-current revision has no
+    ``isCurrent`` key at all; a GET (not a PUT answer) lists the two empty arrays of
+    ``authenticationSettings`` that 2022-08-01 added [GQL23 p@13000]."""
+    props.setdefault("description", None)
+    if row.props.get("isCurrent"):
+        props["isCurrent"] = True
+    else:
+        props.pop("isCurrent", None)
+    settings = props.get("authenticationSettings")
+    if ctx.method == "GET" and isinstance(settings, dict):
+        settings.setdefault("oAuth2AuthenticationSettings", [])
+        settings.setdefault("openidAuthenticationSettings", [])
     props["isOnline"] = True
     props["provisioningState"] = "Succeeded"
     if ctx.query.get("expandApiVersionSet", "").lower() == "true":
@@ -440,6 +551,14 @@ def _expand_version_set(ctx: Ctx, props: dict[str, Any]) -> None:
         "name": version_set.props.get("displayName"),
         **details,
     }
+
+
+def shape_product(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    """The groups a create linked (§8.1 [PRD20 e3]); 2022-08-01 PATCH shows ``[]``."""
+    if "groups" in row.extra:
+        props["groups"] = row.extra["groups"]
+    elif ctx.method == "PATCH":
+        props["groups"] = []
 
 
 def shape_release(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
@@ -495,6 +614,8 @@ SHAPE: dict[str, Shape] = {
     "resolverPolicy": shape_policy,
     "policyFragment": shape_fragment,
     "api": shape_api,
+    "operation": shape_operation,
+    "product": shape_product,
     "release": shape_release,
     "namedValue": shape_named_value,
     "apiSchema": shape_provisioned,

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from apimsync.emulator import scm, versions
+from apimsync.emulator import lro, scm, versions
 from apimsync.emulator.actions import service_resource
 from apimsync.emulator.certs import ensure_tls
 from apimsync.emulator.core import PROVIDER, ArmError, Ctx, Reply
@@ -73,6 +73,11 @@ class EmulatorOptions:
     seed: int | None = None
     subscription_id: str | None = None
     resource_group: str | None = None
+    lro_style: str = lro.DEFAULT_STYLE
+    """Which writes answer 202 Accepted; see :mod:`apimsync.emulator.lro`."""
+
+    def __post_init__(self) -> None:
+        lro.check_style(self.lro_style)
 
 
 @dataclass(frozen=True)
@@ -605,6 +610,7 @@ class Emulator:
             query,
             headers,
             body,
+            lro_style=self.options.lro_style,
         )
 
     def _run(
@@ -664,10 +670,20 @@ class Emulator:
 
     def _dispatch(self, ctx: Ctx, route: Route) -> Reply:
         if ctx.method == "GET" and "asyncId" in ctx.query:
-            operation = self.store.get_operation(ctx.service, ctx.query["asyncId"])
-            if operation is not None and operation.get("_code") == 204:
-                return Reply(204)
+            return self._async_result(ctx, route)
         return route.handler(ctx)
+
+    def _async_result(self, ctx: Ctx, route: Route) -> Reply:
+        """The GET on a 202's Location: the status the write had (``asyncCode``) with the
+        resource and its ETag (catalogue §1.3, [NV20 e3]); 204 once a delete is done."""
+        operation = self.store.get_operation(ctx.service, ctx.query["asyncId"])
+        code = operation.get("_code") if operation is not None else None
+        if code == 204:
+            return Reply(204)
+        reply = route.handler(ctx)
+        if reply.status == 200 and code in (200, 201):
+            reply.status = code
+        return reply
 
     def _service_list(self, incoming: Incoming) -> Reply:
         self._delay()
@@ -728,7 +744,7 @@ def _parse_body(raw: bytes) -> Any:
 
 
 def _send(handler: _Handler, reply: Reply, head_only: bool) -> None:
-    payload = b"" if reply.body is None else json.dumps(reply.body).encode("utf-8")
+    payload = b"" if reply.body is None else _json(reply.body)
     handler.send_response(reply.status)
     if reply.body is not None:
         handler.send_header("Content-Type", "application/json; charset=utf-8")
@@ -739,6 +755,12 @@ def _send(handler: _Handler, reply: Reply, head_only: bool) -> None:
     handler.end_headers()
     if payload and not head_only:
         handler.wfile.write(payload)
+
+
+def _json(body: Any) -> bytes:
+    """As the service writes JSON: 2-space indentation, CRLF line endings (catalogue §1.1).
+    Line breaks inside strings are escaped by the encoder, so only the layout's are CRLF."""
+    return json.dumps(body, indent=2).replace("\n", "\r\n").encode("utf-8")
 
 
 def _drop(handler: _Handler) -> None:

@@ -9,6 +9,7 @@ headers and bodies exactly; ``client``: the real azure-mgmt-apimanagement SDK).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -272,4 +273,349 @@ def test_policy_leading_whitespace_goes_and_section_order_stays(raw: RawClient, 
     assert answer.body["properties"]["value"] == (
         "<policies>\r\n\t<inbound />\r\n\t<outbound />\r\n\t<backend>\r\n\t\t<base />\r\n"
         "\t</backend>\r\n</policies>"
+    )
+
+
+# -- §1.1, §1.2: envelope, status codes -------------------------------------------------------
+
+
+def test_json_is_pretty_printed_with_crlf(raw: RawClient) -> None:
+    """§1.1: response JSON is 2-space indented with CRLF line endings."""
+    answer = raw.call("GET", "groups/guests")
+    assert answer.raw.startswith(b'{\r\n  "id": ')
+    assert b"\n" not in answer.raw.replace(b"\r\n", b"")
+
+
+def test_sub_resources_carry_the_etag_in_the_header_only(raw: RawClient) -> None:
+    """§1.1 [POL20 e2, e7], [PRD20 e4]: no ``etag`` property in a sub-resource body; HEAD
+    is 200 with the ETag and an empty body."""
+    got = raw.call("GET", "products/starter")
+    assert "etag" not in got.body and "etag" not in got.body["properties"]
+    head = raw.call("HEAD", "products/starter")
+    assert (head.status, head.raw, head.header("Content-Length")) == (200, b"", "0")
+    assert head.header("ETag") == got.header("ETag")
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("apis/{uid}", {"properties": {"displayName": "d", "path": "{uid}"}}),
+        ("namedValues/{uid}", {"properties": {"displayName": "{uid}", "value": "v"}}),
+        (
+            "apiVersionSets/{uid}",
+            {"properties": {"displayName": "d", "versioningScheme": "Segment"}},
+        ),
+        ("products/{uid}", {"properties": {"displayName": "d"}}),
+        ("backends/{uid}", {"properties": {"url": "https://b.example", "protocol": "http"}}),
+    ],
+)
+def test_delete_is_200_then_204(
+    raw: RawClient, uid: str, path: str, body: dict[str, object]
+) -> None:
+    """§1.2, §19.6 [NV20 e10/e11], [API20 e19/e20], [AVS20 e9/e10]: DELETE of an entity that
+    existed is 200 with an empty body; repeated it is 204, never 404."""
+    target = path.format(uid=uid)
+    raw.call("PUT", target, _format(body, uid))
+    first = raw.call("DELETE", target, headers={"If-Match": "*"})
+    assert (first.status, first.raw, first.header("Content-Length")) == (200, b"", "0")
+    again = raw.call("DELETE", target, headers={"If-Match": "*"})
+    assert (again.status, again.raw) == (204, b"")
+
+
+def _format(value: object, uid: str) -> object:
+    if isinstance(value, dict):
+        return {k: _format(v, uid) for k, v in value.items()}
+    return value.format(uid=uid) if isinstance(value, str) else value
+
+
+# -- §3: APIs ---------------------------------------------------------------------------
+
+
+def test_api_create_is_synchronous_with_the_service_defaults(raw: RawClient, uid: str) -> None:
+    """§3.1 [API20 e5], [PURI20 e3], [GQL23 p@13000]: a plain API PUT is 201 with the body
+    and no LRO headers; defaults filled: ``apiRevision "1"``, ``subscriptionRequired``,
+    ``isCurrent``, both key names, ``authenticationSettings`` with null ``oAuth2`` and
+    ``openid``; ``protocols`` re-ordered http, https. A GET adds the two empty arrays that
+    2022-08-01 GETs (not PUT answers) carry."""
+    sent = {"properties": {"displayName": uid, "path": uid, "protocols": ["https", "http"]}}
+    created = raw.call("PUT", f"apis/{uid}", sent)
+    assert created.status == 201 and created.header("ETag")
+    assert created.header("Location") is None and created.header("Azure-AsyncOperation") is None
+    properties = created.body["properties"]
+    assert properties["protocols"] == ["http", "https"]
+    assert (properties["apiRevision"], properties["subscriptionRequired"]) == ("1", True)
+    assert properties["isCurrent"] is True and properties["description"] is None
+    assert properties["authenticationSettings"] == {"oAuth2": None, "openid": None}
+    assert properties["subscriptionKeyParameterNames"] == {
+        "header": "Ocp-Apim-Subscription-Key",
+        "query": "subscription-key",
+    }
+    got = raw.call("GET", f"apis/{uid}").body["properties"]
+    assert got["authenticationSettings"] == {
+        "oAuth2": None,
+        "openid": None,
+        "oAuth2AuthenticationSettings": [],
+        "openidAuthenticationSettings": [],
+    }
+
+
+def test_api_patch_with_empty_authentication_settings_clears_them(raw: RawClient, uid: str) -> None:
+    """§3.3 [API20 e11, e8]: PATCH ``authenticationSettings: {}`` clears ``oAuth2``; what the
+    PATCH does not name stays. (PATCH answers 200 + body: 2022-08-01, the newest, §1.2.)"""
+    oauth = {"authorizationServerId": "server", "scope": "s"}
+    sent = {"displayName": uid, "path": uid, "serviceUrl": "https://b.example"}
+    raw.call("PUT", "authorizationServers/server", _AUTH_SERVER)
+    raw.call(
+        "PUT", f"apis/{uid}", {"properties": {**sent, "authenticationSettings": {"oAuth2": oauth}}}
+    )
+    patch = {"properties": {"description": "d", "authenticationSettings": {}}}
+    answer = raw.call("PATCH", f"apis/{uid}", patch, headers={"If-Match": "*"})
+    assert answer.status == 200
+    got = raw.call("GET", f"apis/{uid}").body["properties"]
+    assert got["authenticationSettings"]["oAuth2"] is None
+    assert (got["serviceUrl"], got["description"]) == ("https://b.example", "d")
+
+
+_AUTH_SERVER = {
+    "properties": {
+        "displayName": "server",
+        "clientRegistrationEndpoint": "https://login.example/register",
+        "authorizationEndpoint": "https://login.example/authorize",
+        "grantTypes": ["authorizationCode"],
+        "clientId": "client",
+    }
+}
+
+
+# -- §7: operations -----------------------------------------------------------------------
+
+
+def test_operations_are_normalised(raw: RawClient, uid: str) -> None:
+    """§7 [REV20 p@68000], [REV23 p@84000]: a leading ``/`` is added to ``urlTemplate``;
+    empty ``templateParameters``, ``queryParameters`` and response ``headers`` are filled
+    in; ``policies: null``; a parameter sent with ``required: false`` comes back without
+    the key while ``true`` stays."""
+    raw.call("PUT", f"apis/{uid}", {"properties": {"displayName": uid, "path": uid}})
+    sent = {
+        "properties": {
+            "displayName": "op",
+            "method": "GET",
+            "urlTemplate": "template_azsmnet2820",
+            "request": {
+                "headers": [
+                    {"name": "a", "type": "string", "required": False},
+                    {"name": "b", "type": "int", "required": True},
+                ]
+            },
+            "responses": [{"statusCode": 1980785443, "description": "odd"}],
+        }
+    }
+    created = raw.call("PUT", f"apis/{uid}/operations/op", sent)
+    assert created.status == 201
+    properties = raw.call("GET", f"apis/{uid}/operations/op").body["properties"]
+    assert properties["urlTemplate"] == "/template_azsmnet2820"
+    assert properties["templateParameters"] == []
+    assert properties["policies"] is None
+    assert properties["request"]["queryParameters"] == []
+    assert properties["request"]["headers"] == [
+        {"name": "a", "type": "string"},
+        {"name": "b", "type": "int", "required": True},
+    ]
+    assert properties["responses"] == [
+        {"statusCode": 1980785443, "description": "odd", "representations": [], "headers": []}
+    ]
+
+
+def test_operation_lists_page_with_a_total_count(raw: RawClient) -> None:
+    """§7 [OPS20 p@20000], §1.4 [PRD20 e9-e11]: ``$top=3`` of echo-api's six operations is
+    three items, ``count`` 6 and an absolute ``nextLink`` keeping the query and adding
+    ``%24skip=3``; the last page has no ``nextLink`` key."""
+    first = raw.call("GET", "apis/echo-api/operations", query={"$top": "3"})
+    assert (len(first.body["value"]), first.body["count"]) == (3, 6)
+    link = first.body["nextLink"]
+    assert link.startswith("https://") and link.endswith("&%24skip=3")
+    assert "%24top=3" in link and "api-version=2024-05-01" in link
+    last = raw.call("GET", "", absolute=link)
+    assert (len(last.body["value"]), last.body["count"]) == (3, 6)
+    assert "nextLink" not in last.body
+
+
+# -- §8: products and groups --------------------------------------------------------------
+
+
+def test_a_new_product_is_linked_to_administrators(raw: RawClient, uid: str) -> None:
+    """§8.1 [PRD20 e3, e7], [PRD23 p@15000]: the create answer (201) lists the
+    Administrators group the service linked; GET has no ``groups``; PATCH (200 + body,
+    2022-08-01) shows ``"groups": []``; the link is real."""
+    created = raw.call("PUT", f"products/{uid}", {"properties": {"displayName": uid}})
+    assert created.status == 201
+    assert [g["name"] for g in created.body["properties"]["groups"]] == ["Administrators"]
+    group = created.body["properties"]["groups"][0]
+    assert (group["builtIn"], group["type"], group["externalId"]) == (True, "system", None)
+    assert group["id"].endswith("/groups/administrators")
+    assert "groups" not in raw.call("GET", f"products/{uid}").body["properties"]
+    patched = raw.call(
+        "PATCH", f"products/{uid}", {"properties": {"terms": "t"}}, headers={"If-Match": "*"}
+    )
+    assert (patched.status, patched.body["properties"]["groups"]) == (200, [])
+    linked = raw.call("GET", f"products/{uid}/groups").body["value"]
+    assert [g["name"] for g in linked] == ["administrators"]
+
+
+def test_a_custom_group_gets_the_service_fields(raw: RawClient, uid: str) -> None:
+    """§8.4 [GRP20 e4]: ``builtIn: false, type: "custom", externalId: null`` are added."""
+    created = raw.call(
+        "PUT", f"groups/{uid}", {"properties": {"displayName": uid, "description": "d"}}
+    )
+    assert created.status == 201
+    properties = created.body["properties"]
+    assert (properties["builtIn"], properties["type"], properties["externalId"]) == (
+        False,
+        "custom",
+        None,
+    )
+
+
+def test_a_built_in_group_written_back_unchanged_is_accepted(raw: RawClient) -> None:
+    """Issue 11 (e), §8.4: a client that writes back a built-in group as it read it gets
+    200 and the group unchanged; only a change is refused (400)."""
+    current = raw.call("GET", "groups/developers")
+    unchanged = raw.call("PUT", "groups/developers", {"properties": current.body["properties"]})
+    assert unchanged.status == 200
+    assert unchanged.body["properties"] == current.body["properties"]
+    changed = dict(current.body["properties"], description="mine now")
+    refused = raw.call("PUT", "groups/developers", {"properties": changed})
+    assert refused.status == 400
+    assert raw.call("GET", "groups/developers").body["properties"] == current.body["properties"]
+
+
+# -- §10, §11, §12, §14, §15: defaults the service fills ----------------------------------
+
+
+def test_logger_credentials_become_a_named_value_reference(raw: RawClient, uid: str) -> None:
+    """§10 [LOG20 e2, e3], [LOGEH21 p@31000], [ADIAG23 p@14000]: the instrumentation key is
+    not echoed but replaced by ``{{Logger-Credentials--<24 hex>}}`` (double hyphen: 2021
+    and 2023, the newest); defaults ``isBuffered: true``, ``resourceId`` and
+    ``description`` null; the list shows the same."""
+    sent = {
+        "properties": {
+            "loggerType": "applicationInsights",
+            "credentials": {"instrumentationKey": "secret-key"},
+        }
+    }
+    created = raw.call("PUT", f"loggers/{uid}", sent)
+    assert created.status == 201
+    properties = created.body["properties"]
+    assert re.fullmatch(
+        r"\{\{Logger-Credentials--[0-9a-f]{24}\}\}", properties["credentials"]["instrumentationKey"]
+    )
+    assert (properties["isBuffered"], properties["resourceId"], properties["description"]) == (
+        True,
+        None,
+        None,
+    )
+    listed = {item["name"]: item for item in raw.call("GET", "loggers").body["value"]}
+    assert listed[uid]["properties"]["credentials"] == properties["credentials"]
+    assert b"secret-key" not in raw.call("GET", f"loggers/{uid}").raw
+
+
+@pytest.mark.parametrize("scope", ["", "apis/echo-api/"])
+def test_diagnostics_get_the_service_defaults(raw: RawClient, uid: str, scope: str) -> None:
+    """§11 [ADIAG23 p@14000]: a diagnostic created with only ``loggerId`` (a full ARM id)
+    gets ``httpCorrelationProtocol "Legacy"``, ``logClientIp true`` and a mask-all-query
+    ``dataMasking`` on frontend and backend requests. Service-level diagnostics were
+    recorded only at 2019-01-01; the 2022-08-01 defaults (the newest) serve both."""
+    raw.call(
+        "PUT",
+        f"loggers/{uid}",
+        {
+            "properties": {
+                "loggerType": "applicationInsights",
+                "credentials": {"instrumentationKey": "k"},
+            }
+        },
+    )
+    logger_id = raw.service_path(f"loggers/{uid}")
+    created = raw.call(
+        "PUT", f"{scope}diagnostics/applicationinsights", {"properties": {"loggerId": logger_id}}
+    )
+    assert created.status in (200, 201)
+    side = {
+        "request": {
+            "headers": None,
+            "body": None,
+            "dataMasking": {"queryParams": [{"value": "*", "mode": "Hide"}]},
+        },
+        "response": None,
+    }
+    assert created.body["properties"] == {
+        "alwaysLog": None,
+        "httpCorrelationProtocol": "Legacy",
+        "logClientIp": True,
+        "loggerId": logger_id,
+        "sampling": None,
+        "frontend": side,
+        "backend": side,
+    }
+    raw.call("DELETE", f"{scope}diagnostics/applicationinsights", headers={"If-Match": "*"})
+
+
+def test_named_value_defaults_and_secret_values(raw: RawClient, uid: str) -> None:
+    """§12 [NV20 e3, e7-e9]: ``tags: null`` and ``secret: false`` filled in; a secret's
+    ``value`` key is absent from PUT answer, GET and list, and ``listValue`` returns it
+    with the entity's ETag."""
+    plain = raw.call(
+        "PUT", f"namedValues/{uid}", {"properties": {"displayName": uid, "value": "v"}}
+    )
+    assert plain.body["properties"]["tags"] is None and plain.body["properties"]["secret"] is False
+    secret = {
+        "properties": {
+            "displayName": f"{uid}s",
+            "value": "hidden",
+            "secret": True,
+            "tags": ["secret"],
+        }
+    }
+    created = raw.call("PUT", f"namedValues/{uid}s", secret)
+    assert "value" not in created.body["properties"]
+    assert "value" not in raw.call("GET", f"namedValues/{uid}s").body["properties"]
+    listed = {i["name"]: i for i in raw.call("GET", "namedValues").body["value"]}
+    assert "value" not in listed[f"{uid}s"]["properties"]
+    revealed = raw.call("POST", f"namedValues/{uid}s/listValue")
+    assert revealed.body == {"value": "hidden"}
+    assert revealed.header("ETag") == raw.call("GET", f"namedValues/{uid}s").header("ETag")
+
+
+def test_backend_defaults_and_credentials_in_clear(raw: RawClient, uid: str) -> None:
+    """§14 [BE20 e2, e3]: ``title: null`` filled in; credentials come back in clear; keys
+    not sent (``resourceId``, ``proxy``) stay absent."""
+    credentials = {
+        "header": {"x-my-1": ["val1", "val2"]},
+        "authorization": {"scheme": "basic", "parameter": "opensesame"},
+    }
+    sent = {
+        "properties": {"url": "https://b.example", "protocol": "http", "credentials": credentials}
+    }
+    created = raw.call("PUT", f"backends/{uid}", sent)
+    assert created.status == 201
+    properties = created.body["properties"]
+    assert properties["title"] is None and properties["credentials"] == credentials
+    assert "resourceId" not in properties and "proxy" not in properties
+
+
+def test_version_sets_keep_the_other_name_when_the_scheme_changes(raw: RawClient, uid: str) -> None:
+    """§15 [AVS20 e3, e6, e7]: ``versionQueryName: null`` is filled in; switching the
+    scheme to Query keeps ``versionHeaderName``."""
+    sent = {
+        "properties": {"displayName": uid, "versioningScheme": "Header", "versionHeaderName": "x-v"}
+    }
+    created = raw.call("PUT", f"apiVersionSets/{uid}", sent)
+    assert created.body["properties"]["versionQueryName"] is None
+    patch = {"properties": {"versioningScheme": "Query", "versionQueryName": "v"}}
+    raw.call("PATCH", f"apiVersionSets/{uid}", patch, headers={"If-Match": "*"})
+    got = raw.call("GET", f"apiVersionSets/{uid}").body["properties"]
+    assert (got["versioningScheme"], got["versionQueryName"], got["versionHeaderName"]) == (
+        "Query",
+        "v",
+        "x-v",
     )
