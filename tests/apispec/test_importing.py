@@ -163,7 +163,8 @@ def test_json_openapi_and_yaml_give_the_same_result() -> None:
         (SWAGGER_PETSTORE, "openapi+json", "import it as 'swagger-json'"),
         ('{"swagger": "2.0"}', "wadl-xml", "format 'wadl-xml'"),
         (
-            '{"openapi": "3.0.0", "info": {"title": "x"}, "paths": {"/a": {"get": {"responses": {"200": {"$ref": "#/nowhere"}}}}}}',
+            '{"openapi": "3.0.0", "info": {"title": "x"}, '
+            '"paths": {"/a": {"get": {"responses": {"200": {"$ref": "#/nowhere"}}}}}}',
             "openapi+json",
             "$ref to nothing",
         ),
