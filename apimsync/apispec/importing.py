@@ -95,11 +95,12 @@ class _Mapper:
     # -- the API ---------------------------------------------------------------------
 
     def specification(self) -> ApiSpecification:
+        api = self._api()
         paths = self.document.get("paths")
         if not isinstance(paths, Mapping):
             raise SpecificationError("has no 'paths' object")
         operations = tuple(self._operations(paths))
-        return ApiSpecification(self._api(), operations, self._schema())
+        return ApiSpecification(api, operations, self._schema())
 
     def _api(self) -> dict[str, Any]:
         info = self.document.get("info")
@@ -186,11 +187,17 @@ class _Mapper:
         template = path.split("?", 1)[0]
         if required_queries:
             template += "?" + "&".join(f"{q['name']}={{{q['name']}}}" for q in required_queries)
+        declared = {p["name"] for p in by_place.get("path", [])}
+        undeclared = [
+            {"name": name, "type": "string", "required": True, "values": []}
+            for name in re.findall(r"\{([^{}]+)\}", template.split("?", 1)[0])
+            if name not in declared
+        ]
         properties: dict[str, Any] = {
             "displayName": display,
             "method": method.upper(),
             "urlTemplate": template,
-            "templateParameters": [*by_place.get("path", []), *required_queries],
+            "templateParameters": [*by_place.get("path", []), *undeclared, *required_queries],
             "description": operation.get("description") or None,
         }
         request = {

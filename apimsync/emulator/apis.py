@@ -7,18 +7,15 @@ of them is current (``isCurrent``) and answers to the plain ``apis/{base}`` id. 
 or PATCH with ``isCurrent: true``, makes a revision current. Deleting ``apis/{base}``
 deletes the whole API; deleting the current revision alone is refused while others exist.
 
-Import (``format`` + ``value``): inline OpenAPI 3 / Swagger 2 JSON creates operations;
-documents behind a link (and other formats) cannot be fetched or read offline, so the
-API is created without operations.
+Import (``format`` + ``value``) and export (``?export=true``): see
+:mod:`apimsync.emulator.imports`.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
-from apimsync.emulator import lro
+from apimsync.emulator import imports, lro
 from apimsync.emulator.core import Ctx, Reply, not_found, validation_error
 from apimsync.emulator.handlers import (
     accepted,
@@ -30,7 +27,7 @@ from apimsync.emulator.handlers import (
 )
 from apimsync.emulator.kinds import KINDS
 from apimsync.emulator.odata import rules
-from apimsync.emulator.resources import make_current, public, require, resolve_ref
+from apimsync.emulator.resources import make_current, public, require, resolve_ref, shape
 from apimsync.emulator.store import Row
 
 API = KINDS["api"]
@@ -45,8 +42,6 @@ API_DEFAULTS: dict[str, Any] = {
 }
 PROTOCOL_ORDER = ("http", "https", "ws", "wss")
 IMPORT_ONLY = ("format", "value", "wsdlSelector", "apiType", "translateRequiredQueryParameters")
-JSON_IMPORTS = ("openapi+json", "swagger-json")
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def _revision_target(ctx: Ctx, given: dict[str, Any]) -> tuple[str, str]:
@@ -133,6 +128,7 @@ def put_api(ctx: Ctx) -> Reply:
         old = ctx.store.get(ctx.service, path)
         check_if_match(ctx, old, required=False)
         fmt, document = _take_import(given)
+        imported = imports.read_import(ctx, fmt, document)
         make_it_current = given.pop("isCurrent", None) is True
         source: Row | None = None
         if old is None:
@@ -141,16 +137,32 @@ def put_api(ctx: Ctx) -> Reply:
             props = {k: v for k, v in {**old.props, **given}.items() if v is not None}
             props["apiRevision"], props["isCurrent"] = rev, old.props.get("isCurrent", False)
         row = Row("api", old.path if old else path, props, grp=f"apis/{base}")
-        _import_document(ctx, row, fmt, document)
+        if imported is not None:
+            imports.apply_import(row, imported, given)
         _validate(ctx, row)
         ctx.store.put(ctx.service, row)
         if source is not None and old is None:
             _copy_children(ctx, source, row)
-        _create_imported_operations(ctx, row)
+        if imported is not None:
+            imports.store_imported(ctx, row, imported)
         if make_it_current:
             make_current(ctx, row)
         ctx.forget_apis()
-    return written(ctx, API, row, 200 if old else 201, "put")
+    status = 200 if old else 201
+    if imported is not None and lro.answers_accepted(ctx.lro_style, lro.API_IMPORT):
+        return accepted(ctx, status)  # §5 [REV20 e2], [OAS20 e2]
+    return written(ctx, API, row, status, "put")
+
+
+def get_api(ctx: Ctx) -> Reply:
+    """An API, or with ``export=true`` its export (:mod:`apimsync.emulator.imports`)."""
+    ref = ctx.api(ctx.params["apiId"])
+    row = ctx.store.get(ctx.service, ref.rev_path) if ref.exists else None
+    if row is None:
+        raise not_found("Api")
+    if ctx.query.get("export", "").lower() == "true":
+        return imports.export_api(ctx, row)
+    return Reply(200, shape(ctx, API, row), {"ETag": row.etag})
 
 
 def patch_api(ctx: Ctx) -> Reply:
@@ -226,75 +238,3 @@ def _revision_contract(ctx: Ctx, base: str, row: Row) -> dict[str, Any]:
         "isCurrent": bool(row.props.get("isCurrent")),
     }
     return {k: v for k, v in item.items() if v is not None}
-
-
-# -- import ----------------------------------------------------------------------------
-
-
-def _import_document(ctx: Ctx, row: Row, fmt: str | None, document: Any) -> None:
-    row.extra["operations"] = []
-    if fmt not in JSON_IMPORTS or document is None:
-        return
-    try:
-        spec = json.loads(document) if isinstance(document, str) else document
-    except json.JSONDecodeError as exc:
-        raise validation_error(f"The {fmt} document is not valid JSON.", target="value") from exc
-    if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
-        raise validation_error(f"The {fmt} document has no 'paths'.", target="value")
-    found = spec.get("info")
-    info: dict[str, Any] = found if isinstance(found, dict) else {}
-    row.props.setdefault("description", info.get("description"))
-    if info.get("title") and row.props.get("displayName") == row.name.split(";")[0]:
-        row.props["displayName"] = info["title"]
-    if "serviceUrl" not in row.props:
-        url = _server_url(spec)
-        if url:
-            row.props["serviceUrl"] = url
-    row.props = {k: v for k, v in row.props.items() if v is not None}
-    row.extra["operations"] = list(_operations_of(spec))
-
-
-def _server_url(spec: dict[str, Any]) -> str | None:
-    servers = spec.get("servers")
-    if isinstance(servers, list) and servers and isinstance(servers[0], dict):
-        url = servers[0].get("url")
-        return url if isinstance(url, str) else None
-    host = spec.get("host")
-    if isinstance(host, str):
-        scheme = (spec.get("schemes") or ["https"])[0]
-        return f"{scheme}://{host}{spec.get('basePath', '')}"
-    return None
-
-
-def _operations_of(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    out: list[tuple[str, dict[str, Any]]] = []
-    for url, methods in spec["paths"].items():
-        if not isinstance(methods, dict):
-            continue
-        for method, op in methods.items():
-            if method.lower() not in HTTP_METHODS or not isinstance(op, dict):
-                continue
-            name = op.get("operationId") or f"{method}-{url}"
-            op_id = re.sub(r"[^A-Za-z0-9-]+", "-", str(name)).strip("-")[:80] or method
-            params = re.findall(r"\{([^{}]+)\}", url)
-            props = {
-                "displayName": op.get("summary") or str(name),
-                "method": method.upper(),
-                "urlTemplate": url,
-                "templateParameters": [
-                    {"name": p, "type": "string", "required": True} for p in params
-                ],
-                "description": op.get("description"),
-                "responses": [
-                    {"statusCode": int(code), "description": (r or {}).get("description", "")}
-                    for code, r in (op.get("responses") or {}).items()
-                    if str(code).isdigit()
-                ],
-            }
-            out.append((op_id, {k: v for k, v in props.items() if v is not None}))
-    return out
-
-
-def _create_imported_operations(ctx: Ctx, api: Row) -> None:
-    for op_id, props in api.extra.get("operations", []):
-        ctx.store.put(ctx.service, Row("operation", f"{api.path}/operations/{op_id}", props))

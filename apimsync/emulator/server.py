@@ -36,6 +36,7 @@ from apimsync.emulator import lro, scm, versions
 from apimsync.emulator.actions import service_resource
 from apimsync.emulator.certs import ensure_tls
 from apimsync.emulator.core import PROVIDER, ArmError, Ctx, Reply
+from apimsync.emulator.imports import exported_document
 from apimsync.emulator.newinstance import seed_service
 from apimsync.emulator.routes import Route, find_route
 from apimsync.emulator.store import Store, utc_now
@@ -462,6 +463,8 @@ class Emulator:
         raise _arm_error(401, "AuthenticationFailed", message, **{"WWW-Authenticate": challenge})
 
     def _answer(self, incoming: Incoming) -> Reply:
+        if incoming.parts[:2] == ["_emulator", "api-export"]:
+            return self._exported(incoming)  # a link like a blob SAS URL: no token needed
         if incoming.parts[:1] == ["_emulator"]:
             self._authenticate(incoming)
             return self._admin(incoming)
@@ -694,6 +697,17 @@ class Emulator:
 
     # -- /_emulator -------------------------------------------------------------------
 
+    def _exported(self, incoming: Incoming) -> Reply:
+        """The document of an API export link (``imports.export_api``)."""
+        incoming.route_name = "/_emulator/api-export"
+        service = self.services.get(incoming.parts[2].lower()) if len(incoming.parts) > 3 else None
+        token = incoming.query.get("sig", "")
+        found = exported_document(self.store, service, token) if service and token else None
+        if incoming.method != "GET" or found is None:
+            raise _arm_error(404, "BlobNotFound", "The specified blob does not exist.")
+        text, content_type = found
+        return Reply(200, text.encode("utf-8"), {"Content-Type": content_type})
+
     def _admin(self, incoming: Incoming) -> Reply:
         incoming.route_name = "/_emulator/requests"
         if incoming.parts != ["_emulator", "requests"]:
@@ -744,9 +758,12 @@ def _parse_body(raw: bytes) -> Any:
 
 
 def _send(handler: _Handler, reply: Reply, head_only: bool) -> None:
-    payload = b"" if reply.body is None else _json(reply.body)
+    if isinstance(reply.body, bytes):
+        payload = reply.body  # a document, its Content-Type among the reply's headers
+    else:
+        payload = b"" if reply.body is None else _json(reply.body)
     handler.send_response(reply.status)
-    if reply.body is not None:
+    if reply.body is not None and not isinstance(reply.body, bytes):
         handler.send_header("Content-Type", "application/json; charset=utf-8")
     handler.send_header("Content-Length", "0" if head_only else str(len(payload)))
     handler.send_header("x-ms-request-id", str(uuid.uuid4()))

@@ -63,6 +63,8 @@ class Recorder:
         path = split.path
         if "asyncId=" in split.query:
             return  # the final GET of a long-running operation, not the resource's GET
+        if "export=true" in split.query.lower():
+            return  # ApiExport_Get: its spec file is not in the local copy of the spec
         marker = "/providers/Microsoft.ApiManagement/service/"
         if marker not in path:
             return

@@ -9,16 +9,20 @@ headers and bodies exactly; ``client``: the real azure-mgmt-apimanagement SDK).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml
 from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.apimanagement import ApiManagementClient
 
 from apimsync.emulator import EmulatorProcess
+from tests.apispec.documents import OPENAPI_PETSTORE_YAML, SWAGGER_PETSTORE
 
-from .conftest import RawClient, Recorder
+from .conftest import RawClient, Recorder, Response
 
 
 def _error(response_body: object) -> dict[str, object]:
@@ -424,6 +428,8 @@ def test_operations_are_normalised(raw: RawClient, uid: str) -> None:
     assert properties["responses"] == [
         {"statusCode": 1980785443, "description": "odd", "representations": [], "headers": []}
     ]
+    # apimsync's scm schema refuses such a status; keep it out of the session's saves
+    raw.call("DELETE", f"apis/{uid}", headers={"If-Match": "*"})
 
 
 def test_operation_lists_page_with_a_total_count(raw: RawClient) -> None:
@@ -619,3 +625,138 @@ def test_version_sets_keep_the_other_name_when_the_scheme_changes(raw: RawClient
         "v",
         "x-v",
     )
+
+
+# -- §5, §1.3: import and export ------------------------------------------------------------
+
+
+def _accepted(answer: Response, code: str) -> str:
+    """Pattern A (§1.3): 202, empty, no ETag, no Azure-AsyncOperation or Retry-After; the
+    Location is the resource's URL with a 24-hex ``asyncId`` and the final ``asyncCode``."""
+    assert (answer.status, answer.raw) == (202, b"")
+    assert answer.header("ETag") is None and answer.header("Azure-AsyncOperation") is None
+    assert answer.header("Retry-After") is None
+    location = str(answer.header("Location"))
+    query = parse_qs(urlsplit(location).query)
+    assert re.fullmatch(r"[0-9a-f]{24}", query["asyncId"][0])
+    assert query["asyncCode"] == [code]
+    return location
+
+
+def test_a_swagger_import_is_long_running_and_maps_as_recorded(raw: RawClient, uid: str) -> None:
+    """§5 [REV20 e2/e3, e6, p@84000]: an import answers 202 + Location (asyncCode 201);
+    the GET on it answers 201 with the API (``format``/``value`` not echoed): title,
+    description, ``schemes[0]://host+basePath``, ``protocols`` = schemes, the defaults of a
+    plain create. Operations: operationId as name and display name, ``default`` -> 500,
+    required query parameters in the template, formats folded into descriptions, formData
+    as ``multipart/form-data`` form parameters, typed representations of one schema."""
+    body = {"properties": {"path": uid, "format": "swagger-json", "value": SWAGGER_PETSTORE}}
+    location = _accepted(raw.call("PUT", f"apis/{uid}", body), "201")
+    final = raw.call("GET", "", absolute=location)
+    assert final.status == 201 and final.header("ETag")
+    api = final.body["properties"]
+    assert "format" not in api and "value" not in api
+    assert (api["displayName"], api["description"]) == (
+        "Swagger Petstore Extensive",
+        "A sample API",
+    )
+    assert (api["serviceUrl"], api["protocols"]) == (
+        "http://petstore.swagger.wordnik.com/api",
+        ["http"],
+    )
+    assert (api["subscriptionRequired"], api["isCurrent"], api["apiRevision"]) == (True, True, "1")
+    operations = {
+        o["name"]: o["properties"] for o in raw.call("GET", f"apis/{uid}/operations").body["value"]
+    }
+    assert sorted(operations) == ["addPet", "deletePet", "dummyid1", "findPets"]
+    assert operations["findPets"]["displayName"] == "findPets"
+    assert [r["statusCode"] for r in operations["findPets"]["responses"]] == [200, 500]
+    dummy = operations["dummyid1"]
+    assert dummy["urlTemplate"] == "/mySamplePath?dummyReqQueryParam={dummyReqQueryParam}"
+    assert [q["name"] for q in dummy["request"]["queryParameters"]] == ["dummyNotReqQueryParam"]
+    assert dummy["request"]["headers"][0]["description"] == (
+        "Format - date (as full-date in RFC3339). dummyDateHeaderParam description"
+    )
+    assert dummy["request"]["representations"][0]["contentType"] == "multipart/form-data"
+    deleting = operations["deletePet"]["templateParameters"][0]
+    assert deleting["description"] == "Format - int64. ID of pet to delete"
+    representation = operations["findPets"]["responses"][0]["representations"][0]
+    assert representation["typeName"] == "petArray" and re.fullmatch(
+        r"[0-9a-f]{24}", representation["schemaId"]
+    )
+    schemas = raw.call("GET", f"apis/{uid}/schemas").body["value"]
+    assert [s["name"] for s in schemas] == [representation["schemaId"]]
+
+
+def test_an_openapi_yaml_import_is_always_https(raw: RawClient, uid: str) -> None:
+    """§5 [OAS20 e2/e3]: OpenAPI 3 YAML (``format: openapi``): ``serviceUrl`` from
+    ``servers[0]`` but ``protocols ["https"]`` whatever its scheme; ``description`` null."""
+    body = {"properties": {"path": uid, "format": "openapi", "value": OPENAPI_PETSTORE_YAML}}
+    location = _accepted(raw.call("PUT", f"apis/{uid}", body), "201")
+    api = raw.call("GET", "", absolute=location).body["properties"]
+    assert (api["serviceUrl"], api["protocols"]) == ("http://petstore.swagger.io/v1", ["https"])
+    assert api["description"] is None and api["displayName"] == "Swagger Petstore"
+    again = raw.call("PUT", f"apis/{uid}", body)
+    _accepted(again, "200")  # re-importing updates: asyncCode 200
+
+
+def test_a_bad_document_is_a_400_naming_the_problem(raw: RawClient, uid: str) -> None:
+    body = {"properties": {"path": uid, "format": "openapi+json", "value": '{"openapi": "3.0.0"}'}}
+    answer = raw.call("PUT", f"apis/{uid}", body)
+    assert answer.status == 400
+    assert "no 'info.title'" in _error(answer.body)["message"]
+    assert raw.call("GET", f"apis/{uid}").status == 404  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("wanted", "answered", "loads"),
+    [
+        ("openapi-link", "openapi-link", "yaml"),
+        ("openapi+json-link", "openapi+json-link", "json"),
+        ("swagger-link", "swagger-link-json", "json"),
+    ],
+)
+def test_export_answers_a_link_the_emulator_serves(
+    raw: RawClient, uid: str, wanted: str, answered: str, loads: str
+) -> None:
+    """§5 [OAS20 e5], issue 11 (c): ``GET apis/{id}?export=true&format=...`` answers 200,
+    the API's ETag and the non-ARM ``{"id", "format", "value": {"link"}}``; the link (HTTPS,
+    this emulator, no token needed, named after the display name) serves the exported
+    document, which imports back into the same operations."""
+    body = {"properties": {"path": uid, "format": "openapi", "value": OPENAPI_PETSTORE_YAML}}
+    raw.call("PUT", f"apis/{uid}", body)
+    api = raw.call("GET", f"apis/{uid}")
+    exported = raw.call("GET", f"apis/{uid}", query={"export": "true", "format": wanted})
+    assert exported.status == 200 and exported.header("ETag") == api.header("ETag")
+    assert set(exported.body) == {"id", "format", "value"}
+    assert exported.body["id"] == api.body["id"] and exported.body["format"] == answered
+    link = exported.body["value"]["link"]
+    assert link.startswith(raw.conn.endpoint + "/") and "/Swagger Petstore." in link
+    document = raw.call("GET", "", absolute=link.replace(" ", "%20"), auth=False)
+    assert document.status == 200
+    text = document.raw.decode("utf-8")
+    parsed = yaml.safe_load(text) if loads == "yaml" else json.loads(text)
+    assert set(parsed["paths"]) == {"/pets", "/pets/{petId}"}
+    copy = f"{uid}copy"
+    reimport = {
+        "properties": {
+            "path": copy,
+            "format": wanted if wanted != "swagger-link" else "swagger-link-json",
+            "value": link,
+        }
+    }
+    assert raw.call("PUT", f"apis/{copy}", reimport).status == 202
+
+    def names(api: str) -> list[str]:
+        return sorted(o["name"] for o in raw.call("GET", f"apis/{api}/operations").body["value"])
+
+    assert names(copy) == names(uid) == ["createPets", "listPets", "showPetById"]
+
+
+def test_export_through_the_sdk(client: ApiManagementClient, raw: RawClient) -> None:
+    """Issue 11 (c): the SDK's ``api_export.get`` reads the export result."""
+    result = client.api_export.get(
+        raw.conn.resource_group, raw.conn.service, "echo-api", "openapi-link", "true"
+    )
+    assert result.export_result_format == "openapi-link"
+    assert result.value.link.startswith(raw.conn.endpoint)
