@@ -13,6 +13,7 @@ Import (``format`` + ``value``) and export (``?export=true``): see
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from apimsync.emulator import imports, lro
@@ -213,28 +214,40 @@ def delete_api(ctx: Ctx) -> Reply:
 
 
 def list_revisions(ctx: Ctx) -> Reply:
+    """The non-ARM revision list (§4 [REV20 p@104000], [REV23 p@140000]): relative ids,
+    every revision as ``{api};rev={n}`` (the current one too), newest first, the private
+    URL of the current revision without ``;rev=n``, and ``"nextLink": null`` at the end."""
     ref = ctx.api(ctx.params["apiId"])
     if not ref.exists:
         raise not_found("Api")
     rows = sorted(ctx.store.group(ctx.service, ref.base_path), key=_revision_number)
-    items = [_revision_contract(ctx, ref.base, row) for row in rows]
-    return page(ctx, items, rules("apiRevision"), record=lambda item: item)
+    items = [_revision_contract(ref.base, row) for row in reversed(rows)]
+    reply = page(ctx, items, rules("apiRevision"), record=lambda item: item)
+    reply.body.setdefault("nextLink", None)
+    return reply
 
 
 def _revision_number(row: Row) -> int:
     return int(str(row.props.get("apiRevision", "0")))
 
 
-def _revision_contract(ctx: Ctx, base: str, row: Row) -> dict[str, Any]:
+def _revision_contract(base: str, row: Row) -> dict[str, Any]:
     rev = str(row.props.get("apiRevision"))
-    item = {
-        "apiId": ctx.arm_id(f"apis/{base};rev={rev}"),
+    current = bool(row.props.get("isCurrent"))
+    path = str(row.props.get("path", "")).strip("/")
+    return {
+        "id": f"/apis/{base};rev={rev}/revisions/{base};rev={rev}",
+        "apiId": f"/apis/{base};rev={rev}",
         "apiRevision": rev,
-        "createdDateTime": row.created,
-        "updatedDateTime": row.updated,
+        "createdDateTime": trimmed_time(row.created),
+        "updatedDateTime": trimmed_time(row.updated),
         "description": row.props.get("apiRevisionDescription"),
-        "privateUrl": f"/{str(row.props.get('path', '')).strip('/')};rev={rev}",
+        "privateUrl": f"/{path}" if current else f"/{path};rev={rev}",
         "isOnline": True,
-        "isCurrent": bool(row.props.get("isCurrent")),
+        "isCurrent": current,
     }
-    return {k: v for k, v in item.items() if v is not None}
+
+
+def trimmed_time(value: str) -> str:
+    """``2020-03-25T19:14:47.1Z`` for ``...47.100Z``: fractions without trailing zeros."""
+    return re.sub(r"\.?0+Z$", "Z", value) if "." in value else value

@@ -142,6 +142,7 @@ RECORDED_NULLS = frozenset(
         "protocols",  # product-API link PUT [PRDA e8]
         "apiRevisionDescription",
         "notes",
+        "nextLink",  # non-ARM lists [REV20 p@104000], [TAG19 e6]
     }
 )
 """Properties the real service answered with ``null`` where the spec declares a type
@@ -155,14 +156,20 @@ RECORDED_STATUSES = {
     ("NamedValue_CreateOrUpdate", 202): "§12 [NV23 p@9000]: 202, empty (--lro-style async)",
 }
 """Statuses the real service answered that the spec does not declare (with no body)."""
-RECORDED_UNDECLARED = ("/groups",)
-"""Properties the real service returned that the spec does not declare: the ``groups``
-of a product create (and 2022-08-01 PATCH) response, §8.1 [PRD20 e3], [PRD23 p@15000]."""
+RECORDED_UNDECLARED = (
+    ("Product_CreateOrUpdate", "/groups"),  # §8.1 [PRD20 e3]
+    ("Product_Update", "/groups"),  # §8.1 [PRD23 p@15000]
+    ("ApiRevision_ListByService", "/id"),  # §4 [REV20 p@104000]
+)
+"""Properties the real service returned that the spec does not declare."""
 
 
 def _recorded_undeclared(problem: str) -> bool:
     where, _, what = problem.rpartition(": ")
-    return what == "not declared by the schema" and where.endswith(RECORDED_UNDECLARED)
+    operation = where.split(" ", 1)[0]
+    return what == "not declared by the schema" and any(
+        operation == op and where.endswith(suffix) for op, suffix in RECORDED_UNDECLARED
+    )
 
 
 def _without_recorded_nulls(node: Any) -> Any:

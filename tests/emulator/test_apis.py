@@ -200,8 +200,9 @@ def test_revisions_and_releases(
     assert rev2.path == uid and rev2.description == "v1"  # copied from the source
     assert [o.name for o in client.api_operation.list_by_api(rg, svc, f"{uid};rev=2")] == ["op"]
     revisions = list(client.api_revision.list_by_service(rg, svc, uid))
-    assert [(r.api_revision, r.is_current) for r in revisions] == [("1", True), ("2", False)]
-    assert revisions[1].description == "second"
+    # newest first, as recorded (catalogue §4 [REV20 p@104000])
+    assert [(r.api_revision, r.is_current) for r in revisions] == [("2", False), ("1", True)]
+    assert revisions[0].description == "second"
     everything = {a.name for a in client.api.list_by_service(rg, svc, filter=f"path eq '{uid}'")}
     assert everything == {uid, f"{uid};rev=2"}
     current = {

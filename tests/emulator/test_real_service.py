@@ -760,3 +760,75 @@ def test_export_through_the_sdk(client: ApiManagementClient, raw: RawClient) -> 
     )
     assert result.export_result_format == "openapi-link"
     assert result.value.link.startswith(raw.conn.endpoint)
+
+
+# -- §4: revisions and releases -------------------------------------------------------------
+
+
+def test_revisions_copy_operations_and_a_release_switches_the_current_one(
+    raw: RawClient, uid: str
+) -> None:
+    """§4 [REV20 p@68000, p@84000, p@104000, p@120000, p@136000], [REV23 p@84000, p@140000]:
+    ``PUT apis/x;rev=2`` (URL-encoded ``;``) with a full ARM ``sourceApiId`` is a
+    synchronous 201; ids and names carry ``;rev=2`` unencoded; the new revision copies the
+    source's operations and has no ``isCurrent`` key; ``/revisions`` is the non-ARM list
+    (relative ids, ``nextLink: null``, the current one as ``x;rev=1`` with a private URL
+    without ``;rev``); a release of rev 2 makes it current and answers the base API's full
+    ARM id as ``apiId``."""
+    raw.call("PUT", f"apis/{uid}", {"properties": {"displayName": uid, "path": uid}})
+    raw.call(
+        "PUT",
+        f"apis/{uid}/operations/op",
+        {"properties": {"displayName": "op", "method": "GET", "urlTemplate": "/"}},
+    )
+    source = raw.service_path(f"apis/{uid}")
+    sent = {
+        "properties": {
+            "sourceApiId": source,
+            "apiRevisionDescription": "second",
+            "isCurrent": False,
+        }
+    }
+    created = raw.call("PUT", f"apis/{uid}%3Brev%3D2", sent)
+    assert created.status == 201 and created.header("Location") is None
+    assert created.body["name"] == f"{uid};rev=2" and created.body["id"].endswith(
+        f"/apis/{uid};rev=2"
+    )
+    properties = created.body["properties"]
+    assert (properties["apiRevision"], properties["apiRevisionDescription"]) == ("2", "second")
+    assert "isCurrent" not in properties
+    assert "isCurrent" not in raw.call("GET", f"apis/{uid};rev=2").body["properties"]
+    copied = raw.call("GET", f"apis/{uid};rev=2/operations").body
+    assert [o["name"] for o in copied["value"]] == ["op"] and copied["count"] == 1
+
+    revisions = raw.call("GET", f"apis/{uid}/revisions").body
+    assert revisions["nextLink"] is None and revisions["count"] == 2
+    newest, oldest = revisions["value"]
+    assert newest["id"] == f"/apis/{uid};rev=2/revisions/{uid};rev=2"
+    assert (newest["apiId"], newest["isCurrent"], newest["privateUrl"]) == (
+        f"/apis/{uid};rev=2",
+        False,
+        f"/{uid};rev=2",
+    )
+    assert (oldest["apiId"], oldest["isCurrent"], oldest["privateUrl"]) == (
+        f"/apis/{uid};rev=1",
+        True,
+        f"/{uid}",
+    )
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z", oldest["createdDateTime"])
+
+    release = {"properties": {"apiId": f"/apis/{uid};rev=2", "notes": "go"}}
+    released = raw.call("PUT", f"apis/{uid}/releases/r1", release)
+    assert released.status == 201
+    assert released.body["properties"]["apiId"] == source
+    after = raw.call("GET", f"apis/{uid}/revisions").body["value"]
+    assert [(r["apiRevision"], r["isCurrent"], r["privateUrl"]) for r in after] == [
+        ("2", True, f"/{uid}"),
+        ("1", False, f"/{uid};rev=1"),
+    ]
+    assert raw.call("GET", f"apis/{uid}").body["properties"]["apiRevision"] == "2"
+
+
+def test_an_empty_release_list(raw: RawClient) -> None:
+    """§4 [REV20 p@120000], §1.4 [AVS20 e2]: an empty list is ``{"value": [], "count": 0}``."""
+    assert raw.call("GET", "apis/echo-api/releases").body == {"value": [], "count": 0}
