@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from apimsync.emulator import lro, odata
+from apimsync.emulator.catalog import CATALOG_KINDS
 from apimsync.emulator.core import ArmError, Ctx, Reply, not_found, validation_error
 from apimsync.emulator.kinds import KINDS, Kind
 from apimsync.emulator.resources import GUARD, PREPARE, require, shape
@@ -23,7 +24,9 @@ from apimsync.emulator.store import Row, parent_of, utc_now
 PAGE_SIZE = 100
 Record = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
-COLLECTION_TITLES = {k.collection.rsplit("/", 1)[-1].lower(): k.title for k in KINDS.values()}
+COLLECTION_TITLES: dict[str, str] = {}
+for _kind in (*KINDS.values(), *CATALOG_KINDS):
+    COLLECTION_TITLES.setdefault(_kind.collection.rsplit("/", 1)[-1].lower(), _kind.title)
 
 
 # -- addressing ------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from apimsync.emulator import actions, apis, tenant_config, views
+from apimsync.emulator import actions, apis, catalogviews, tenant_config, views
+from apimsync.emulator.catalog import CATALOG_KINDS
 from apimsync.emulator.core import Ctx, Reply
 from apimsync.emulator.handlers import GENERIC
 from apimsync.emulator.kinds import KINDS, Kind
@@ -264,8 +265,8 @@ def _view_routes() -> list[Route]:
 
 
 def build_routes() -> tuple[Route, ...]:
-    routes = [Route(m, t, o, h) for m, t, o, h in SPECIAL]
-    for kind in KINDS.values():
+    routes = [Route(m, t, o, h) for m, t, o, h in (*SPECIAL, *catalogviews.SPECIAL)]
+    for kind in (*KINDS.values(), *CATALOG_KINDS):
         routes.extend(_kind_routes(kind))
     routes.extend(_view_routes())
     return tuple(sorted(routes, key=lambda r: -r.literals))

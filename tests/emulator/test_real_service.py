@@ -20,6 +20,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.apimanagement import ApiManagementClient
 
 from apimsync.emulator import EmulatorProcess
+from apimsync.emulator.routes import ROUTES
 from tests.apispec.documents import OPENAPI_PETSTORE_YAML, SWAGGER_PETSTORE
 
 from .conftest import RawClient, Recorder, Response
@@ -832,3 +833,91 @@ def test_revisions_copy_operations_and_a_release_switches_the_current_one(
 def test_an_empty_release_list(raw: RawClient) -> None:
     """§4 [REV20 p@120000], §1.4 [AVS20 e2]: an empty list is ``{"value": [], "count": 0}``."""
     assert raw.call("GET", "apis/echo-api/releases").body == {"value": [], "count": 0}
+
+
+# -- issue 11 (b): every collection of the 2024-05-01 description ------------------------------
+
+PARAMETERLESS_GETS = sorted(
+    {route.template for route in ROUTES if route.method == "GET" and "{" not in route.template}
+    - {""}
+)
+
+
+@pytest.mark.parametrize(
+    "collection", ["gateways", "documentations", "policyRestrictions", "workspaces"]
+)
+def test_the_collections_apiops_cli_met_as_501_are_empty_lists(
+    fresh: RawClient, collection: str
+) -> None:
+    """Issue 11 (b): these lists, absent from the local copy of the description, answer
+    what a new instance holds: ``{"value": [], "count": 0}``."""
+    answer = fresh.call("GET", collection)
+    assert answer.status == 200
+    assert answer.body == {"value": [], "count": 0}
+
+
+@pytest.mark.parametrize("collection", PARAMETERLESS_GETS)
+def test_every_collection_answers_a_new_instance(fresh: RawClient, collection: str) -> None:
+    """Issue 11 (b): every parameterless GET of the description answers a new instance
+    without an error (the reports need the ``$filter`` Azure requires)."""
+    query = (
+        {"$filter": "timestamp ge datetime'2024-01-01T00:00:00'"}
+        if collection.startswith("reports/")
+        else None
+    )
+    answer = fresh.call("GET", collection, query=query)
+    assert answer.status == 200, answer.raw[:300]
+
+
+def test_gateways_can_be_written_and_their_keys_read(raw: RawClient, uid: str) -> None:
+    """Issue 11 (b): writes where cheap: a self-hosted gateway is created (201), read,
+    listed, gives keys and a token, and is deleted (200, then 204)."""
+    sent = {"properties": {"locationData": {"name": "home"}, "description": "d"}}
+    assert raw.call("PUT", f"gateways/{uid}", sent).status == 201
+    got = raw.call("GET", f"gateways/{uid}")
+    assert got.body["type"] == "Microsoft.ApiManagement/service/gateways"
+    assert got.body["properties"]["locationData"] == {"name": "home"}
+    assert uid in [g["name"] for g in raw.call("GET", "gateways").body["value"]]
+    keys = raw.call("POST", f"gateways/{uid}/listKeys").body
+    assert keys["primary"] and keys["secondary"] and keys["primary"] != keys["secondary"]
+    token = raw.call(
+        "POST",
+        f"gateways/{uid}/generateToken",
+        {"properties": {"keyType": "primary", "expiry": "2030-01-01T00:00:00Z"}},
+    )
+    assert token.status == 200 and token.body["value"]
+    assert raw.call("DELETE", f"gateways/{uid}", headers={"If-Match": "*"}).status == 200
+    assert raw.call("DELETE", f"gateways/{uid}", headers={"If-Match": "*"}).status == 204
+
+
+def test_workspace_collections_need_their_workspace(raw: RawClient, uid: str) -> None:
+    """Issue 11 (b): the workspace-scoped collections answer 404 ``Workspace not found.``
+    until the workspace exists, then their (empty) lists."""
+    missing = raw.call("GET", f"workspaces/{uid}/apis")
+    assert missing.status == 404 and _error(missing.body)["message"] == "Workspace not found."
+    assert raw.call("PUT", f"workspaces/{uid}", {"properties": {"displayName": uid}}).status == 201
+    assert raw.call("GET", f"workspaces/{uid}/apis").body == {"value": [], "count": 0}
+    api = {"properties": {"displayName": "a", "path": "a"}}
+    assert raw.call("PUT", f"workspaces/{uid}/apis/a", api).status == 201
+    assert [a["name"] for a in raw.call("GET", f"workspaces/{uid}/apis").body["value"]] == ["a"]
+
+
+def test_secrets_of_identity_providers_are_read_only_through_list_secrets(raw: RawClient) -> None:
+    """§16 [API20 e12]: no ``clientSecret`` in the answer of a write or a read; the
+    ``listSecrets`` action returns it."""
+    sent = {"properties": {"clientId": "id", "clientSecret": "s3cret"}}
+    written = raw.call("PUT", "identityProviders/facebook", sent)
+    assert written.status in (200, 201) and b"s3cret" not in written.raw
+    assert b"s3cret" not in raw.call("GET", "identityProviders/facebook").raw
+    assert raw.call("POST", "identityProviders/facebook/listSecrets").body == {
+        "clientSecret": "s3cret"
+    }
+
+
+def test_portal_settings_are_served(raw: RawClient) -> None:
+    """Issue 11 (b): sign-in, sign-up and delegation settings exist on a new instance."""
+    names = [s["name"] for s in raw.call("GET", "portalsettings").body["value"]]
+    assert names == ["signin", "signup", "delegation"]
+    signup = raw.call("GET", "portalsettings/signup")
+    assert signup.status == 200 and signup.header("ETag")
+    assert signup.body["properties"]["enabled"] in (True, False)
