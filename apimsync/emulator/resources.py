@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -395,9 +396,23 @@ def prepare_tag_description(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> 
     row.ref = tag.path
 
 
+SWAGGER_DEFINITIONS = "application/vnd.ms-azure-apim.swagger.definitions+json"
+
+
 def prepare_schema(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
-    if not isinstance(row.props.get("document"), dict):
+    """§6 [SCH20 e8, e9]: swagger definitions sent as text are parsed into
+    ``document.definitions`` (so text that has its own ``definitions`` key nests twice);
+    other documents keep their ``value`` text exactly as sent."""
+    document = row.props.get("document")
+    if not isinstance(document, dict):
         raise validation_error("'document' must be an object.", target="document")
+    text = document.get("value")
+    if row.props.get("contentType") == SWAGGER_DEFINITIONS and isinstance(text, str):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise validation_error(f"'document.value' is not JSON: {exc}", "document") from exc
+        row.props["document"] = {"definitions": parsed}
 
 
 def prepare_global_schema(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:

@@ -921,3 +921,199 @@ def test_portal_settings_are_served(raw: RawClient) -> None:
     signup = raw.call("GET", "portalsettings/signup")
     assert signup.status == 200 and signup.header("ETag")
     assert signup.body["properties"]["enabled"] in (True, False)
+
+
+# -- §1.3, §12: the long-running switch -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def styled(
+    tmp_path_factory: pytest.TempPathFactory, recorder: Recorder
+) -> Iterator[dict[str, RawClient]]:
+    """One emulator per ``--lro-style`` that is not the default."""
+    with (
+        EmulatorProcess(tmp_path_factory.mktemp("async"), lro_style="async") as asynchronous,
+        EmulatorProcess(tmp_path_factory.mktemp("described"), lro_style="described") as described,
+    ):
+        yield {
+            "async": RawClient(asynchronous.connection, recorder),
+            "described": RawClient(described.connection, recorder),
+        }
+
+
+def test_named_values_answer_with_the_body_by_default(raw: RawClient, uid: str) -> None:
+    """§12, issue 11: the newest recording (a 2023-09-01-preview log) answered a named
+    value PUT 201 with its body; an update 200; PATCH 200 with the body (the default
+    ``--lro-style recorded``)."""
+    sent = {"properties": {"displayName": uid, "value": "v"}}
+    created = raw.call("PUT", f"namedValues/{uid}", sent)
+    assert created.status == 201 and created.header("ETag") and created.header("Location") is None
+    assert created.body["properties"]["value"] == "v"
+    assert raw.call("PUT", f"namedValues/{uid}", sent).status == 200
+    patched = raw.call(
+        "PATCH", f"namedValues/{uid}", {"properties": {"value": "w"}}, headers={"If-Match": "*"}
+    )
+    assert (patched.status, patched.body["properties"]["value"]) == (200, "w")
+
+
+def test_named_values_are_long_running_in_the_async_style(
+    styled: dict[str, RawClient], uid: str
+) -> None:
+    """§12 [NV20 e2/e3], [NV23 p@9000, p@60000], §1.3 pattern A (``--lro-style async``, as
+    2019-12-01 and 2022-08-01 answered): PUT is 202, empty, no ETag, ``Location`` with
+    ``asyncId``/``asyncCode=201``; the GET on it is 201 with the body and the ETag; PATCH is
+    202 with ``asyncCode=200``, its GET 200."""
+    raw = styled["async"]
+    sent = {"properties": {"displayName": uid, "value": "v", "secret": True}}
+    location = _accepted(raw.call("PUT", f"namedValues/{uid}", sent), "201")
+    assert f"/namedValues/{uid}?" in location
+    final = raw.call("GET", "", absolute=location)
+    assert final.status == 201 and final.header("ETag")
+    assert final.body["properties"] == {
+        "displayName": uid,
+        "tags": None,
+        "secret": True,
+        "provisioningState": "Succeeded",
+    }
+    patched = raw.call(
+        "PATCH", f"namedValues/{uid}", {"properties": {"secret": False}}, headers={"If-Match": "*"}
+    )
+    final = raw.call("GET", "", absolute=_accepted(patched, "200"))
+    assert final.status == 200 and final.body["properties"]["value"] == "v"  # un-secreted: shown
+
+
+def test_api_delete_follows_the_switch(
+    raw: RawClient, styled: dict[str, RawClient], uid: str
+) -> None:
+    """§3.4 [API20 e19/e20]: by default an API DELETE is 200 then 204 (recorded); as
+    2024-05-01 describes it (``described``, and ``async``) it is 202 + Location whose GET
+    answers 204 once the API is gone."""
+    body = {"properties": {"displayName": uid, "path": uid}}
+    raw.call("PUT", f"apis/{uid}", body)
+    assert raw.call("DELETE", f"apis/{uid}", headers={"If-Match": "*"}).status == 200
+    for style in ("described", "async"):
+        other = styled[style]
+        other.call("PUT", f"apis/{uid}", body)
+        location = _accepted(other.call("DELETE", f"apis/{uid}", headers={"If-Match": "*"}), "204")
+        assert other.call("GET", "", absolute=location).status == 204
+        assert other.call("GET", f"apis/{uid}").status == 404
+
+
+def test_imports_and_schemas_answer_the_body_as_described(
+    styled: dict[str, RawClient], uid: str
+) -> None:
+    """``--lro-style described``: an import and a schema PUT answer 201 with the body, as
+    the 2024-05-01 description lists (the SDK 5.0 accepts only that)."""
+    raw = styled["described"]
+    body = {"properties": {"path": uid, "format": "openapi", "value": OPENAPI_PETSTORE_YAML}}
+    created = raw.call("PUT", f"apis/{uid}", body)
+    assert created.status == 201 and created.body["properties"]["displayName"] == "Swagger Petstore"
+    schema = {
+        "properties": {
+            "contentType": "application/vnd.oai.openapi.components+json",
+            "document": {"value": "{}"},
+        }
+    }
+    assert raw.call("PUT", f"apis/{uid}/schemas/s", schema).status == 201
+
+
+def test_the_sdk_creates_named_values_against_the_default(
+    client: ApiManagementClient, raw: RawClient, uid: str
+) -> None:
+    """The official SDK's ``begin_create_or_update`` completes against the default style."""
+    created = client.named_value.begin_create_or_update(
+        raw.conn.resource_group,
+        raw.conn.service,
+        uid,
+        {"properties": {"displayName": uid, "value": "v"}},
+        polling_interval=0,
+    ).result()
+    assert created.display_name == uid
+
+
+# -- §6: API schemas ----------------------------------------------------------------------------
+
+
+def test_schema_puts_are_long_running_and_documents_stored_as_recorded(
+    raw: RawClient, uid: str
+) -> None:
+    """§6 [SCH20 e6-e9]: a schema PUT is 202 + Location (asyncCode 201, then 200 on
+    update); swagger definitions sent as text are parsed into ``document.definitions``
+    (double-nested when the text has its own ``definitions``); an OpenAPI components
+    document keeps its exact text in ``document.value``."""
+    raw.call("PUT", f"apis/{uid}", {"properties": {"displayName": uid, "path": uid}})
+    text = '{"definitions":{ "pet": {"type": "object"}}}'
+    sent = {
+        "properties": {
+            "contentType": "application/vnd.ms-azure-apim.swagger.definitions+json",
+            "document": {"value": text},
+        }
+    }
+    final = raw.call(
+        "GET", "", absolute=_accepted(raw.call("PUT", f"apis/{uid}/schemas/a", sent), "201")
+    )
+    assert final.status == 201
+    assert final.body["type"] == "Microsoft.ApiManagement/service/apis/schemas"
+    assert final.body["properties"]["document"] == {
+        "definitions": {"definitions": {"pet": {"type": "object"}}}
+    }
+    _accepted(raw.call("PUT", f"apis/{uid}/schemas/a", sent), "200")
+    components = '{\r\n  "components": { "schemas": {} }\r\n}'
+    sent = {
+        "properties": {
+            "contentType": "application/vnd.oai.openapi.components+json",
+            "document": {"value": components},
+        }
+    }
+    _accepted(raw.call("PUT", f"apis/{uid}/schemas/b", sent), "201")
+    assert raw.call("GET", f"apis/{uid}/schemas/b").body["properties"]["document"] == {
+        "value": components
+    }
+
+
+# -- full ARM ids wherever a service-relative id is taken --------------------------------------
+
+
+def test_full_arm_ids_are_accepted_in_references(raw: RawClient, uid: str) -> None:
+    """Issue 11: ``apiVersionSetId``, pool ``services[].id`` (backend ids) and the ids of
+    product/group/API links are taken as full ARM ids as well as ``/kind/name``
+    (``sourceApiId`` and ``loggerId``: the revision and diagnostic tests above)."""
+    arm = raw.service_path
+    raw.call(
+        "PUT",
+        f"apiVersionSets/{uid}",
+        {"properties": {"displayName": uid, "versioningScheme": "Segment"}},
+    )
+    api = {
+        "properties": {
+            "displayName": uid,
+            "path": uid,
+            "apiVersion": "v1",
+            "apiVersionSetId": arm(f"apiVersionSets/{uid}"),
+        }
+    }
+    assert raw.call("PUT", f"apis/{uid}", api).status == 201
+    raw.call(
+        "PUT", f"backends/{uid}", {"properties": {"url": "https://b.example", "protocol": "http"}}
+    )
+    pool = {"properties": {"type": "Pool", "pool": {"services": [{"id": arm(f"backends/{uid}")}]}}}
+    assert raw.call("PUT", f"backends/{uid}-pool", pool).status == 201
+    raw.call("PUT", f"products/{uid}", {"properties": {"displayName": uid}})
+    api_link = raw.call(
+        "PUT", f"products/{uid}/apiLinks/l1", {"properties": {"apiId": arm(f"apis/{uid}")}}
+    )
+    group_link = raw.call(
+        "PUT",
+        f"products/{uid}/groupLinks/l2",
+        {"properties": {"groupId": arm("groups/developers")}},
+    )
+    assert (api_link.status, group_link.status) == (201, 201)
+    raw.call("PUT", f"tags/{uid}", {"properties": {"displayName": uid}})
+    tag_link = raw.call(
+        "PUT", f"tags/{uid}/apiLinks/l3", {"properties": {"apiId": arm(f"apis/{uid}")}}
+    )
+    assert tag_link.status == 201
+    assert [a["name"] for a in raw.call("GET", f"products/{uid}/apis").body["value"]] == [uid]
+    assert "developers" in [
+        g["name"] for g in raw.call("GET", f"products/{uid}/groups").body["value"]
+    ]
