@@ -275,10 +275,24 @@ def build_routes() -> tuple[Route, ...]:
 ROUTES = build_routes()
 
 
+def _index(routes: tuple[Route, ...]) -> dict[tuple[int, str], tuple[Route, ...]]:
+    """Routes by segment count and first segment (every template starts with a literal),
+    keeping their order: a request is matched against a handful, not all of them."""
+    index: dict[tuple[int, str], list[Route]] = {}
+    for route in routes:
+        segments = route.segments
+        index.setdefault((len(segments), segments[0].lower() if segments else ""), []).append(route)
+    return {key: tuple(found) for key, found in index.items()}
+
+
+ROUTE_INDEX = _index(ROUTES)
+
+
 def find_route(method: str, parts: list[str]) -> tuple[Route, dict[str, str]] | str | None:
     """The route for ``method`` and path ``parts``; "method" when only the method is wrong."""
     path_matched = False
-    for route in ROUTES:
+    candidates = ROUTE_INDEX.get((len(parts), parts[0].lower() if parts else ""), ())
+    for route in candidates:
         params = route.match(parts)
         if params is None:
             continue
