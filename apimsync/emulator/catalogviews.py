@@ -329,9 +329,17 @@ def _tagged(ctx: Ctx, link_kind: str, key: str) -> list[dict[str, Any]]:
         if tag is None or target is None:
             continue
         shown = {"id": f"/{ctx.display_path(target.path)}", "name": target.props.get("displayName")}
-        if key == "api":
-            shown |= {k: target.props.get(k) for k in ("apiRevision", "serviceUrl", "path")}
-            shown["isCurrent"] = bool(target.props.get("isCurrent"))
+        if key == "api":  # the non-ARM api object of [TAG19 e6]
+            shown |= {
+                "apiRevision": target.props.get("apiRevision"),
+                "description": target.props.get("description"),
+                "serviceUrl": target.props.get("serviceUrl"),
+                "path": target.props.get("path"),
+                "protocols": None,
+                "authenticationSettings": None,
+                "subscriptionKeyParameterNames": None,
+                "isCurrent": bool(target.props.get("isCurrent")),
+            }
         items.append(
             {"tag": {"id": f"/{tag.path}", "name": tag.props.get("displayName")}, key: shown}
         )

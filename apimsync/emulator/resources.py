@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import json
 import re
 import secrets
@@ -222,6 +223,7 @@ def prepare_named_value(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None
     if isinstance(key_vault, dict) and key_vault.get("secretIdentifier"):
         props["secret"] = True
         props.pop("value", None)
+        key_vault.setdefault("identityClientId", None)  # §12 [NV23 p@60000]
         key_vault["lastStatus"] = {"code": "Success", "timeStampUtc": _now_iso()}
         return
     props.pop("keyVault", None)
@@ -576,6 +578,14 @@ def shape_product(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
         props["groups"] = []
 
 
+def shape_resolver(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    """§16 [GQL23 p@29000]: a resolver answers ``internalId`` and ``publicId``, not its
+    ``displayName``."""
+    props.pop("displayName", None)
+    props["internalId"] = hashlib.sha256(row.key.encode("utf-8")).hexdigest()[:24]
+    props["publicId"] = row.name
+
+
 def shape_release(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
     props["createdDateTime"] = row.created
     props["updatedDateTime"] = row.updated
@@ -629,6 +639,7 @@ SHAPE: dict[str, Shape] = {
     "resolverPolicy": shape_policy,
     "policyFragment": shape_fragment,
     "api": shape_api,
+    "resolver": shape_resolver,
     "operation": shape_operation,
     "product": shape_product,
     "release": shape_release,

@@ -173,7 +173,7 @@ def head_view(ctx: Ctx, view: LinkView) -> Reply:
     links = _links(ctx, view, owner, target)
     if not links:
         raise not_found(KINDS[target.kind].title)
-    return Reply(view.head_status, None, {"ETag": links[0].etag})
+    return Reply(view.head_status, None, {"ETag": target.etag})
 
 
 def get_view(ctx: Ctx, view: LinkView) -> Reply:
@@ -181,7 +181,7 @@ def get_view(ctx: Ctx, view: LinkView) -> Reply:
     links = _links(ctx, view, owner, target)
     if not links:
         raise not_found(KINDS[target.kind].title)
-    return Reply(200, _shown(ctx, view, target), {"ETag": links[0].etag})
+    return Reply(200, _shown(ctx, view, target), {"ETag": target.etag})
 
 
 def _link_path(ctx: Ctx, view: LinkView, owner: Row, target: Row) -> str:
@@ -207,7 +207,13 @@ def put_view(ctx: Ctx, view: LinkView) -> Reply:
             link = Row(view.link_kind, _link_path(ctx, view, owner, target), props)
             link.ref = _ref_path(linked)
             ctx.store.put(ctx.service, link)
-    return Reply(200 if existing else 201, _shown(ctx, view, target))
+    shown = _shown(ctx, view, target)
+    if view.name == "productApis":  # the link answer's projection (§3.2 [PRDA e8])
+        shown["properties"].update(
+            protocols=None, authenticationSettings=None, subscriptionKeyParameterNames=None
+        )
+    # the linked entity's ETag (§8.2 [PRDG e8], §8.3 [PRDA e8], §9 [TAG19 e5])
+    return Reply(200 if existing else 201, shown, {"ETag": target.etag})
 
 
 def delete_view(ctx: Ctx, view: LinkView) -> Reply:
