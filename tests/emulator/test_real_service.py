@@ -1117,3 +1117,168 @@ def test_full_arm_ids_are_accepted_in_references(raw: RawClient, uid: str) -> No
     assert "developers" in [
         g["name"] for g in raw.call("GET", f"products/{uid}/groups").body["value"]
     ]
+
+
+# -- §2.3, §2.4, §2.6: policies that do not exist, and formats ------------------------------
+
+
+def test_the_global_policy_can_be_deleted_and_created_again(styled: dict[str, RawClient]) -> None:
+    """§2.3 [POL20 e8, e3, e5], [POL23 p@13000]: DELETE the global policy is 200, GET then
+    404 ``PoliciesConfiguration not found.``, a PUT then 201."""
+    raw = styled["described"]
+    value = raw.call("GET", "policies/policy").body["properties"]["value"]
+    assert raw.call("DELETE", "policies/policy", headers={"If-Match": "*"}).status == 200
+    gone = raw.call("GET", "policies/policy")
+    assert gone.status == 404 and _error(gone.body)["message"] == "PoliciesConfiguration not found."
+    assert raw.call("PUT", "policies/policy", {"properties": {"value": value}}).status == 201
+
+
+def test_a_policy_put_with_if_match_star_creates(raw: RawClient, uid: str) -> None:
+    """§1.2, §2.4 [POL20 e11, e20]: ``If-Match: *`` on an absent API policy is 201, not 412;
+    a product policy PUT without If-Match is 201 [POL20 e28]."""
+    raw.call("PUT", f"apis/{uid}", {"properties": {"displayName": uid, "path": uid}})
+    document = {"properties": {"value": "<policies><inbound><base /></inbound></policies>"}}
+    assert (
+        raw.call("PUT", f"apis/{uid}/policies/policy", document, headers={"If-Match": "*"}).status
+        == 201
+    )
+    raw.call("PUT", f"products/{uid}", {"properties": {"displayName": uid}})
+    assert raw.call("PUT", f"products/{uid}/policies/policy", document).status == 201
+
+
+def test_rawxml_of_a_policy_without_expressions_is_the_xml_text(raw: RawClient) -> None:
+    """§2.6 [POL20 e6, e12, e14]: ``format=xml`` and ``format=rawxml`` give the same text for
+    a policy without expressions; each answer names its format."""
+    xml = raw.call("GET", "products/starter/policies/policy", query={"format": "xml"}).body
+    rawxml = raw.call("GET", "products/starter/policies/policy", query={"format": "rawxml"}).body
+    assert xml["properties"]["format"] == "xml" and rawxml["properties"]["format"] == "rawxml"
+    assert xml["properties"]["value"] == rawxml["properties"]["value"]
+
+
+# -- §8.2, §8.3, §9: links ------------------------------------------------------------------------
+
+
+def test_links_answer_with_the_linked_entitys_etag(raw: RawClient, uid: str) -> None:
+    """§8.2 [PRDG e3, e6-e8], §8.3 [PRDA e3, e4, e7, e8]: link PUTs with an empty body are 201
+    with the group's / API's ETag; the product-API link answer has ``protocols: null``
+    while the list shows the API's protocols; link DELETEs need no If-Match and are 200."""
+    raw.call("PUT", f"products/{uid}", {"properties": {"displayName": uid}})
+    group = raw.call("PUT", f"products/{uid}/groups/guests")
+    assert group.status == 201 and group.header("ETag") == raw.call("GET", "groups/guests").header(
+        "ETag"
+    )
+    assert group.body["id"].endswith(f"/products/{uid}/groups/guests")
+    assert group.body["type"] == "Microsoft.ApiManagement/service/products/groups"
+    api = raw.call("PUT", f"products/{uid}/apis/echo-api")
+    assert api.status == 201 and api.header("ETag") == raw.call("GET", "apis/echo-api").header(
+        "ETag"
+    )
+    assert api.body["properties"]["protocols"] is None
+    listed = raw.call("GET", f"products/{uid}/apis").body["value"]
+    assert [a["properties"]["protocols"] for a in listed] == [["https"]]
+    assert raw.call("DELETE", f"products/{uid}/apis/echo-api").status == 200
+    assert raw.call("GET", f"products/{uid}/apis").body == {"value": [], "count": 0}
+
+
+def test_tags_assign_detach_and_apis_by_tags(raw: RawClient, uid: str) -> None:
+    """§9 [TAG19 e4-e14]: assigning a tag to an API (empty body) is 201 with the tag's
+    ETag under the nested id; ``apisByTags`` answers the non-ARM shape with relative ids,
+    display names and ``"nextLink": null``; a detach is 200, repeated 204, then the tag is
+    404 ``Tag not found.`` on the API; the tag's own ETag never changed."""
+    raw.call("PUT", f"apis/{uid}", {"properties": {"displayName": f"{uid} api", "path": uid}})
+    tag = raw.call("PUT", f"tags/{uid}", {"properties": {"displayName": f"{uid} tag"}})
+    assigned = raw.call("PUT", f"apis/{uid}/tags/{uid}")
+    assert assigned.status == 201 and assigned.header("ETag") == tag.header("ETag")
+    assert assigned.body["id"].endswith(f"/apis/{uid}/tags/{uid}")
+    found = [
+        i for i in raw.call("GET", "apisByTags").body["value"] if i["tag"]["id"] == f"/tags/{uid}"
+    ]
+    assert found == [
+        {
+            "tag": {"id": f"/tags/{uid}", "name": f"{uid} tag"},
+            "api": {
+                "id": f"/apis/{uid}",
+                "name": f"{uid} api",
+                "apiRevision": "1",
+                "description": None,
+                "serviceUrl": None,
+                "path": uid,
+                "protocols": None,
+                "authenticationSettings": None,
+                "subscriptionKeyParameterNames": None,
+                "isCurrent": True,
+            },
+        }
+    ]
+    assert raw.call("GET", "apisByTags").body["nextLink"] is None
+    assert raw.call("DELETE", f"apis/{uid}/tags/{uid}").status == 200
+    assert raw.call("DELETE", f"apis/{uid}/tags/{uid}").status == 204
+    detached = raw.call("GET", f"apis/{uid}/tags/{uid}")
+    assert detached.status == 404 and _error(detached.body)["message"] == "Tag not found."
+    assert raw.call("HEAD", f"tags/{uid}").header("ETag") == tag.header("ETag")
+
+
+# -- §1.4, §12, §16: the rest ---------------------------------------------------------------
+
+
+def test_a_name_filter_finds_a_built_in_product(raw: RawClient) -> None:
+    """§1.4 [POL20 e24], [PRDG e2]: ``$filter=name eq 'Unlimited'`` finds ``unlimited``."""
+    found = raw.call("GET", "products", query={"$filter": "name eq 'Unlimited'"}).body["value"]
+    assert [p["name"] for p in found] == ["unlimited"]
+
+
+def test_key_vault_named_values(raw: RawClient, uid: str) -> None:
+    """§12 [NV23 p@60000]: a Key Vault named value has no ``value``; the service fills
+    ``identityClientId: null`` and a ``lastStatus``."""
+    secret = "https://vault.example.vault.azure.net/secrets/sdkcert1"
+    sent = {
+        "properties": {"displayName": uid, "secret": True, "keyVault": {"secretIdentifier": secret}}
+    }
+    properties = raw.call("PUT", f"namedValues/{uid}", sent).body["properties"]
+    assert "value" not in properties and properties["secret"] is True
+    key_vault = properties["keyVault"]
+    assert (key_vault["secretIdentifier"], key_vault["identityClientId"]) == (secret, None)
+    assert key_vault["lastStatus"]["code"] == "Success"
+
+
+def test_service_filled_fields_of_other_entities(raw: RawClient, uid: str) -> None:
+    """§16 [API20 e4, e12]: an authorization server gets ``description``,
+    ``clientAuthenticationMethod`` and ``tokenBodyParameters`` null and ``supportState``
+    false; an OpenID Connect provider gets ``description: null`` and answers no
+    ``clientSecret``."""
+    server = raw.call("PUT", f"authorizationServers/{uid}", _AUTH_SERVER).body["properties"]
+    assert (server["description"], server["clientAuthenticationMethod"]) == (None, None)
+    assert (server["tokenBodyParameters"], server["supportState"]) == (None, False)
+    sent = {
+        "properties": {
+            "displayName": uid,
+            "metadataEndpoint": "https://idp.example/.well-known",
+            "clientId": "c",
+            "clientSecret": "s",
+        }
+    }
+    provider = raw.call("PUT", f"openidConnectProviders/{uid}", sent).body["properties"]
+    assert provider["description"] is None and "clientSecret" not in provider
+
+
+def test_graphql_resolvers_answer_ids_not_their_display_name(raw: RawClient, uid: str) -> None:
+    """§16 [GQL23 p@29000]: a resolver PUT answers ``internalId``, ``publicId``, its
+    ``description`` and ``path``; not the ``displayName`` sent."""
+    raw.call(
+        "PUT", f"apis/{uid}", {"properties": {"displayName": uid, "path": uid, "type": "graphql"}}
+    )
+    sent = {
+        "properties": {
+            "displayName": "resolver_test1",
+            "path": "Query/allFamilies",
+            "description": "d",
+        }
+    }
+    created = raw.call("PUT", f"apis/{uid}/resolvers/r1", sent)
+    assert created.status == 201
+    properties = created.body["properties"]
+    assert "displayName" not in properties
+    assert properties["publicId"] == "r1" and re.fullmatch(
+        r"[0-9a-f]{24}", properties["internalId"]
+    )
+    assert (properties["path"], properties["description"]) == ("Query/allFamilies", "d")
