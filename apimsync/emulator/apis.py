@@ -128,8 +128,9 @@ def put_api(ctx: Ctx) -> Reply:
         path = f"apis/{base};rev={rev}"
         old = ctx.store.get(ctx.service, path)
         check_if_match(ctx, old, required=False)
+        selector = given.get("wsdlSelector")
         fmt, document = _take_import(given)
-        imported = imports.read_import(ctx, fmt, document)
+        imported = imports.read_import(ctx, fmt, document, selector)
         make_it_current = given.pop("isCurrent", None) is True
         source: Row | None = None
         if old is None:

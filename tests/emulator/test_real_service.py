@@ -21,7 +21,7 @@ from azure.mgmt.apimanagement import ApiManagementClient
 
 from apimsync.emulator import EmulatorProcess
 from apimsync.emulator.routes import ROUTES
-from tests.apispec.documents import OPENAPI_PETSTORE_YAML, SWAGGER_PETSTORE
+from tests.apispec.documents import CALCULATOR_WSDL, OPENAPI_PETSTORE_YAML, SWAGGER_PETSTORE
 
 from .conftest import RawClient, Recorder, Response
 
@@ -1282,3 +1282,24 @@ def test_graphql_resolvers_answer_ids_not_their_display_name(raw: RawClient, uid
         r"[0-9a-f]{24}", properties["internalId"]
     )
     assert (properties["path"], properties["description"]) == ("Query/allFamilies", "d")
+
+
+def test_a_wsdl_import_makes_a_soap_pass_through_api(raw: RawClient, uid: str) -> None:
+    """§5 (WSDL, as the real exports in shared/corpus show it): ``format: wsdl`` with a
+    ``wsdlSelector`` creates a ``soap`` API whose operations are ``POST
+    /?soapAction=...``."""
+    selector = {"wsdlServiceName": "Calculator", "wsdlEndpointName": "CalculatorSoap12"}
+    body = {
+        "properties": {
+            "path": uid,
+            "format": "wsdl",
+            "value": CALCULATOR_WSDL,
+            "wsdlSelector": selector,
+        }
+    }
+    location = _accepted(raw.call("PUT", f"apis/{uid}", body), "201")
+    api = raw.call("GET", "", absolute=location).body["properties"]
+    assert (api["type"], api["displayName"]) == ("soap", "Calculator")
+    assert api["serviceUrl"] == "http://www.dneonline.com/calculator.asmx"
+    operation = raw.call("GET", f"apis/{uid}/operations/Add").body["properties"]
+    assert operation["urlTemplate"] == "/?soapAction=http://tempuri.org/Add"
