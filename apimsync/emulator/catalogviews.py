@@ -400,6 +400,12 @@ def confirm_consent(ctx: Ctx) -> Reply:
     return Reply(200)
 
 
+PORTAL_OPERATIONS: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "Get", get_portal_setting),
+    ("HEAD", "GetEntityTag", get_portal_setting),
+    ("PUT", "CreateOrUpdate", put_portal_setting),
+    ("PATCH", "Update", put_portal_setting),
+)
 SPECIAL: tuple[tuple[str, str, str, Handler], ...] = (
     ("GET", "issues", "Issue_ListByService", list_issues),
     ("GET", "issues/{issueId}", "Issue_Get", get_issue),
@@ -421,18 +427,15 @@ SPECIAL: tuple[tuple[str, str, str, Handler], ...] = (
     ),
     ("GET", "policyDescriptions", "PolicyDescription_ListByService", _empty),
     ("GET", "portalsettings", "PortalSettings_ListByService", list_portal_settings),
-    ("GET", "portalsettings/signin", "SignInSettings_Get", get_portal_setting),
-    ("HEAD", "portalsettings/signin", "SignInSettings_GetEntityTag", get_portal_setting),
-    ("PUT", "portalsettings/signin", "SignInSettings_CreateOrUpdate", put_portal_setting),
-    ("PATCH", "portalsettings/signin", "SignInSettings_Update", put_portal_setting),
-    ("GET", "portalsettings/signup", "SignUpSettings_Get", get_portal_setting),
-    ("HEAD", "portalsettings/signup", "SignUpSettings_GetEntityTag", get_portal_setting),
-    ("PUT", "portalsettings/signup", "SignUpSettings_CreateOrUpdate", put_portal_setting),
-    ("PATCH", "portalsettings/signup", "SignUpSettings_Update", put_portal_setting),
-    ("GET", "portalsettings/delegation", "DelegationSettings_Get", get_portal_setting),
-    ("HEAD", "portalsettings/delegation", "DelegationSettings_GetEntityTag", get_portal_setting),
-    ("PUT", "portalsettings/delegation", "DelegationSettings_CreateOrUpdate", put_portal_setting),
-    ("PATCH", "portalsettings/delegation", "DelegationSettings_Update", put_portal_setting),
+    *(
+        (method, f"portalsettings/{name}", f"{prefix}Settings_{operation}", handler)
+        for name, prefix in (
+            ("signin", "SignIn"),
+            ("signup", "SignUp"),
+            ("delegation", "Delegation"),
+        )
+        for method, operation, handler in PORTAL_OPERATIONS
+    ),
     (
         "POST",
         "portalsettings/delegation/listSecrets",
