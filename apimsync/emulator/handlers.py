@@ -3,8 +3,9 @@
 They share the rules of the management API: a missing parent is a 404, writes honour
 ``If-Match`` (412 on a mismatch; PATCH and DELETE require it), PUT answers 201 when it
 creates and 200 when it replaces, PATCH merges, DELETE of an absent resource is a 204,
-lists page with ``$top``/``$skip`` and filter with ``$filter``, and writes the spec
-declares long-running answer with ``Azure-AsyncOperation``/``Location`` headers.
+lists page with ``$top``/``$skip`` and filter with ``$filter``. Named value and schema
+writes answer as :mod:`apimsync.emulator.lro` says; the other writes the spec declares
+long-running answer at once, with ``Azure-AsyncOperation``/``Location`` headers.
 """
 
 from __future__ import annotations
