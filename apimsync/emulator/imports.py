@@ -43,6 +43,7 @@ EXPORTS = {
     "openapi-link": ("openapi", "openapi-link", "yaml"),
     "openapi+json-link": ("openapi+json", "openapi+json-link", "json"),
     "swagger-link": ("swagger-json", "swagger-link-json", "json"),
+    "wadl-link": ("wadl", "wadl-link-json", "wadl"),
 }
 EXPORT_PATH = "_emulator/api-export"
 TAKEN_FROM_DOCUMENT = ("displayName", "description", "serviceUrl", "protocols", "type")
@@ -170,5 +171,6 @@ def exported_document(store: Store, service: str, token: str) -> tuple[str, str]
     stored = store.get_operation(service, token)
     if not isinstance(stored, dict) or "_export" not in stored:
         return None
-    content_type = "application/yaml" if stored.get("_type") == "yaml" else "application/json"
+    types = {"yaml": "application/yaml", "wadl": "application/vnd.sun.wadl+xml"}
+    content_type = types.get(str(stored.get("_type")), "application/json")
     return str(stored["_export"]), content_type
