@@ -400,6 +400,28 @@ def confirm_consent(ctx: Ctx) -> Reply:
     return Reply(200)
 
 
+def service_operation(ctx: Ctx) -> Reply:
+    """Backup, restore, the stv2 migration, network updates: accepted and done at once;
+    the Location answers the service resource."""
+    op_id = secrets.token_hex(12)
+    ctx.store.put_operation(op_id, ctx.service, {"status": "Succeeded", "_code": 200})
+    query = {"api-version": ctx.api_version, "asyncId": op_id, "asyncCode": "200"}
+    return Reply(202, None, {"Location": ctx.absolute("", query)})
+
+
+def sso_token(ctx: Ctx) -> Reply:
+    token = secrets.token_hex(16)
+    return Reply(
+        200, {"redirectUri": f"https://{ctx.service}.portal.azure-api.net/signin-sso?token={token}"}
+    )
+
+
+def connectivity_check(ctx: Ctx) -> Reply:
+    """The emulator reaches no network: the check says so rather than invent a result."""
+    body = {"hops": [], "connectionStatus": "Unknown", "probesSent": 0, "probesFailed": 0}
+    return Reply(200, body)
+
+
 PORTAL_OPERATIONS: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "Get", get_portal_setting),
     ("HEAD", "GetEntityTag", get_portal_setting),
@@ -407,6 +429,17 @@ PORTAL_OPERATIONS: tuple[tuple[str, str, Handler], ...] = (
     ("PATCH", "Update", put_portal_setting),
 )
 SPECIAL: tuple[tuple[str, str, str, Handler], ...] = (
+    *(
+        ("POST", action, f"ApiManagementService_{operation}", service_operation)
+        for action, operation in (
+            ("backup", "Backup"),
+            ("restore", "Restore"),
+            ("migrateToStv2", "MigrateToStv2"),
+            ("applynetworkconfigurationupdates", "ApplyNetworkConfigurationUpdates"),
+        )
+    ),
+    ("POST", "getssotoken", "ApiManagementService_GetSsoToken", sso_token),
+    ("POST", "connectivityCheck", "PerformConnectivityCheckAsync", connectivity_check),
     ("GET", "issues", "Issue_ListByService", list_issues),
     ("GET", "issues/{issueId}", "Issue_Get", get_issue),
     ("GET", "apisByTags", "Api_ListByTags", apis_by_tags),

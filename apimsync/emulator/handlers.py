@@ -246,6 +246,9 @@ def list_items(ctx: Ctx, kind: Kind) -> Reply:
     require_owner(ctx, owner)
     rows = ctx.store.children(ctx.service, owner, kind.name)
     items = [shape(ctx, kind, r) for r in rows]
+    for item in items:
+        for name in kind.list_omits:
+            item["properties"].pop(name, None)
     return page(ctx, items, kind.filter_rules, count=kind.counted)
 
 

@@ -1309,3 +1309,39 @@ def test_a_wsdl_import_makes_a_soap_pass_through_api(raw: RawClient, uid: str) -
     assert api["serviceUrl"] == "http://www.dneonline.com/calculator.asmx"
     operation = raw.call("GET", f"apis/{uid}/operations/Add").body["properties"]
     assert operation["urlTemplate"] == "/?soapAction=http://tempuri.org/Add"
+
+
+def test_release_lists_omit_the_api_id(raw: RawClient, uid: str) -> None:
+    """§4 [REV20 p@120000]: a release's GET shows ``apiId``, the list's items do not."""
+    raw.call("PUT", f"apis/{uid}", {"properties": {"displayName": uid, "path": uid}})
+    raw.call(
+        "PUT", f"apis/{uid}/releases/r1", {"properties": {"apiId": f"/apis/{uid}", "notes": "n"}}
+    )
+    assert (
+        raw.call("GET", f"apis/{uid}/releases/r1")
+        .body["properties"]["apiId"]
+        .endswith(f"/apis/{uid}")
+    )
+    (item,) = raw.call("GET", f"apis/{uid}/releases").body["value"]
+    assert "apiId" not in item["properties"] and item["properties"]["notes"] == "n"
+
+
+def test_names_keep_the_callers_casing(raw: RawClient, uid: str) -> None:
+    """§1.1 [GRP20 e4], [LOG20 e2]: ``name`` keeps the casing the caller used."""
+    name = f"SdkGroup{uid.upper()}"
+    created = raw.call("PUT", f"groups/{name}", {"properties": {"displayName": name}})
+    assert created.body["name"] == name and created.body["id"].endswith(f"/groups/{name}")
+
+
+@pytest.mark.parametrize(
+    "action", ["backup", "restore", "migrateToStv2", "applynetworkconfigurationupdates"]
+)
+def test_service_operations_are_accepted(raw: RawClient, action: str) -> None:
+    """Issue 11: the service's own long-running POSTs answer 202 and a Location whose GET
+    answers the service, not 501."""
+    answer = raw.call(
+        "POST", action, {"storageAccount": "s", "containerName": "c", "backupName": "b"}
+    )
+    assert answer.status == 202
+    done = raw.call("GET", "", absolute=str(answer.header("Location")))
+    assert done.status == 200 and done.body["type"] == "Microsoft.ApiManagement/service"
