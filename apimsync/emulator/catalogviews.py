@@ -400,6 +400,92 @@ def confirm_consent(ctx: Ctx) -> Reply:
     return Reply(200)
 
 
+# -- workspace actions -------------------------------------------------------------------
+
+
+def _acted_on(ctx: Ctx, title: str) -> Row:
+    """The workspace resource an action (the path's last segment) acts on."""
+    row = ctx.store.get(ctx.service, ctx.rel_path.rsplit("/", 1)[0])
+    if row is None:
+        raise not_found(title)
+    return row
+
+
+def _resource(ctx: Ctx, row: Row, kind: str) -> dict[str, Any]:
+    return {
+        "id": ctx.arm_id(row.path),
+        "type": f"{T}/{kind}",
+        "name": row.name,
+        "properties": resources.public(row.props),
+    }
+
+
+def workspace_value(ctx: Ctx) -> Reply:
+    row = _acted_on(ctx, "NamedValue")
+    return Reply(200, {"value": row.props.get("value")}, {"ETag": row.etag})
+
+
+def workspace_refresh(kind: str, title: str) -> Handler:
+    def handler(ctx: Ctx) -> Reply:
+        row = _acted_on(ctx, title)
+        return Reply(200, _resource(ctx, row, kind), {"ETag": row.etag})
+
+    return handler
+
+
+def workspace_fragment_references(ctx: Ctx) -> Reply:
+    _acted_on(ctx, "PolicyFragment")
+    return page(ctx, [], {})
+
+
+def _subscription_keys(ctx: Ctx) -> Row:
+    row = _acted_on(ctx, "Subscription")
+    if "_primaryKey" not in row.props:
+        row.props.update(_primaryKey=new_key(), _secondaryKey=new_key())
+        ctx.store.put(ctx.service, row)
+    return row
+
+
+def workspace_subscription_secrets(ctx: Ctx) -> Reply:
+    with ctx.store.transaction():
+        row = _subscription_keys(ctx)
+    body = {"primaryKey": row.props["_primaryKey"], "secondaryKey": row.props["_secondaryKey"]}
+    return Reply(200, body, {"ETag": row.etag})
+
+
+def workspace_regenerate(which: str) -> Handler:
+    def handler(ctx: Ctx) -> Reply:
+        with ctx.store.transaction():
+            row = _subscription_keys(ctx)
+            row.props[f"_{which}Key"] = new_key()
+            ctx.store.put(ctx.service, row)
+        return Reply(204)
+
+    return handler
+
+
+def workspace_revisions(ctx: Ctx) -> Reply:
+    """A workspace API has the one revision it was created as."""
+    api = _acted_on(ctx, "Api")
+    base = api.name
+    path = str(api.props.get("path", "")).strip("/")
+    item = {
+        "id": f"/apis/{base};rev=1/revisions/{base};rev=1",
+        "apiId": f"/apis/{base};rev=1",
+        "apiRevision": "1",
+        "createdDateTime": api.created,
+        "updatedDateTime": api.updated,
+        "description": None,
+        "privateUrl": f"/{path}",
+        "isOnline": True,
+        "isCurrent": True,
+    }
+    return _non_arm(ctx, [item])
+
+
+WORKSPACE = "workspaces/{workspaceId}"
+
+
 def service_operation(ctx: Ctx) -> Reply:
     """Backup, restore, the stv2 migration, network updates: accepted and done at once;
     the Location answers the service resource."""
@@ -439,6 +525,54 @@ SPECIAL: tuple[tuple[str, str, str, Handler], ...] = (
         )
     ),
     ("POST", "getssotoken", "ApiManagementService_GetSsoToken", sso_token),
+    (
+        "POST",
+        f"{WORKSPACE}/namedValues/{{namedValueId}}/listValue",
+        "WorkspaceNamedValue_ListValue",
+        workspace_value,
+    ),
+    (
+        "POST",
+        f"{WORKSPACE}/namedValues/{{namedValueId}}/refreshSecret",
+        "WorkspaceNamedValue_RefreshSecret",
+        workspace_refresh("workspaces/namedValues", "NamedValue"),
+    ),
+    (
+        "POST",
+        f"{WORKSPACE}/certificates/{{certificateId}}/refreshSecret",
+        "WorkspaceCertificate_RefreshSecret",
+        workspace_refresh("workspaces/certificates", "Certificate"),
+    ),
+    (
+        "POST",
+        f"{WORKSPACE}/policyFragments/{{id}}/listReferences",
+        "WorkspacePolicyFragment_ListReferences",
+        workspace_fragment_references,
+    ),
+    (
+        "POST",
+        f"{WORKSPACE}/subscriptions/{{sid}}/listSecrets",
+        "WorkspaceSubscription_ListSecrets",
+        workspace_subscription_secrets,
+    ),
+    (
+        "POST",
+        f"{WORKSPACE}/subscriptions/{{sid}}/regeneratePrimaryKey",
+        "WorkspaceSubscription_RegeneratePrimaryKey",
+        workspace_regenerate("primary"),
+    ),
+    (
+        "POST",
+        f"{WORKSPACE}/subscriptions/{{sid}}/regenerateSecondaryKey",
+        "WorkspaceSubscription_RegenerateSecondaryKey",
+        workspace_regenerate("secondary"),
+    ),
+    (
+        "GET",
+        f"{WORKSPACE}/apis/{{apiId}}/revisions",
+        "WorkspaceApiRevision_ListByService",
+        workspace_revisions,
+    ),
     ("POST", "connectivityCheck", "PerformConnectivityCheckAsync", connectivity_check),
     ("GET", "issues", "Issue_ListByService", list_issues),
     ("GET", "issues/{issueId}", "Issue_Get", get_issue),

@@ -1345,3 +1345,27 @@ def test_service_operations_are_accepted(raw: RawClient, action: str) -> None:
     assert answer.status == 202
     done = raw.call("GET", "", absolute=str(answer.header("Location")))
     assert done.status == 200 and done.body["type"] == "Microsoft.ApiManagement/service"
+
+
+def test_workspace_actions(raw: RawClient, uid: str) -> None:
+    """Issue 11 (b): the actions of workspace-scoped resources answer too."""
+    ws = f"workspaces/{uid}"
+    raw.call("PUT", ws, {"properties": {"displayName": uid}})
+    raw.call(
+        "PUT",
+        f"{ws}/namedValues/nv",
+        {"properties": {"displayName": "nv", "value": "v", "secret": True}},
+    )
+    assert raw.call("POST", f"{ws}/namedValues/nv/listValue").body == {"value": "v"}
+    raw.call("PUT", f"{ws}/subscriptions/s", {"properties": {"displayName": "s", "scope": "/apis"}})
+    first = raw.call("POST", f"{ws}/subscriptions/s/listSecrets").body
+    assert first["primaryKey"] and first["secondaryKey"]
+    assert raw.call("POST", f"{ws}/subscriptions/s/regeneratePrimaryKey").status == 204
+    assert (
+        raw.call("POST", f"{ws}/subscriptions/s/listSecrets").body["primaryKey"]
+        != first["primaryKey"]
+    )
+    raw.call("PUT", f"{ws}/apis/a", {"properties": {"displayName": "a", "path": "a"}})
+    revisions = raw.call("GET", f"{ws}/apis/a/revisions").body
+    assert [r["apiRevision"] for r in revisions["value"]] == ["1"] and revisions["nextLink"] is None
+    assert raw.call("POST", f"{ws}/namedValues/missing/listValue").status == 404
