@@ -4,9 +4,11 @@ The local copy of the description (``shared/specs/apim-2024-05-01``) lacks many 
 files; the public Azure/azure-rest-api-specs repository
 (``specification/apimanagement/resource-manager/Microsoft.ApiManagement/stable/
 2024-05-01``: apimgateways.json, apimdocumentations.json, apimpolicyrestrictions.json,
-apimworkspaces.json and the rest) has them, and azure-mgmt-apimanagement 5.0 is generated
-from them. The collections, their parameter names and operation ids are encoded here by
-hand from those files; nothing of them is copied.
+apimworkspaces.json and the rest) has them. The collections below are those files'
+paths that the local copy lacks; their parameter names and operation ids were read from
+the request builders of azure-mgmt-apimanagement 5.0, which is generated from the same
+files (an operation id is the builder's group and method: ``Gateway_ListByService``).
+They are written here by hand as data; nothing of either source is copied.
 
 Each entry of :data:`SERVICE_COLLECTIONS` and :data:`WORKSPACE_COLLECTIONS` reads
 ``(collection, param, OpPrefix, verbs, [verb=OperationName, ...])``: the collection's template
