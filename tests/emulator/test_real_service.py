@@ -437,9 +437,10 @@ def test_operations_are_normalised(raw: RawClient, uid: str) -> None:
 def test_operation_lists_page_with_a_total_count(raw: RawClient) -> None:
     """§7 [OPS20 p@20000], §1.4 [PRD20 e9-e11]: ``$top=3`` of echo-api's six operations is
     three items, ``count`` 6 and an absolute ``nextLink`` keeping the query and adding
-    ``%24skip=3``; the last page has no ``nextLink`` key."""
+    ``%24skip=3``; the last page has no ``nextLink`` key; lists carry no ETag."""
     first = raw.call("GET", "apis/echo-api/operations", query={"$top": "3"})
     assert (len(first.body["value"]), first.body["count"]) == (3, 6)
+    assert first.header("ETag") is None  # no ETag on lists
     link = first.body["nextLink"]
     assert link.startswith("https://") and link.endswith("&%24skip=3")
     assert "%24top=3" in link and "api-version=2024-05-01" in link
