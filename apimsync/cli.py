@@ -346,7 +346,8 @@ def emulator() -> None:
     default="recorded",
     show_default=True,
     help="Which writes answer 202 Accepted: 'recorded' as the real service's newest "
-    "recordings (named values 201/200, API import and schema PUT 202, API DELETE 200), "
+    "recordings (named value PUT 201/200, its PATCH, API import and schema PUT 202, "
+    "API DELETE 200), "
     "'async' all 202 as 2022-08-01 did, 'described' as the 2024-05-01 description says.",
 )
 def serve(

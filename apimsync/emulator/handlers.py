@@ -155,13 +155,17 @@ def accepted(ctx: Ctx, code: int, resource_path: str | None = None) -> Reply:
     return Reply(202, None, {"Location": location})
 
 
-LRO_WRITES = {"namedValue": lro.NAMED_VALUE_WRITE, "apiSchema": lro.API_SCHEMA_PUT}
-"""Kinds whose writes follow the ``--lro-style`` switch."""
+LRO_WRITES = {
+    ("namedValue", "put"): lro.NAMED_VALUE_PUT,
+    ("namedValue", "patch"): lro.NAMED_VALUE_PATCH,
+    ("apiSchema", "put"): lro.API_SCHEMA_PUT,
+}
+"""Writes (kind, verb) that follow the ``--lro-style`` switch."""
 
 
 def written(ctx: Ctx, kind: Kind, row: Row, status: int, verb: str) -> Reply:
     """The answer to a successful PUT or PATCH."""
-    switched = LRO_WRITES.get(kind.name)
+    switched = LRO_WRITES.get((kind.name, verb))
     if switched is not None:
         if lro.answers_accepted(ctx.lro_style, switched):
             return accepted(ctx, status)

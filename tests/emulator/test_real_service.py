@@ -949,9 +949,10 @@ def styled(
 
 
 def test_named_values_answer_with_the_body_by_default(raw: RawClient, uid: str) -> None:
-    """§12, issue 11: the newest recording (a 2023-09-01-preview log) answered a named
-    value PUT 201 with its body; an update 200; PATCH 200 with the body (the default
-    ``--lro-style recorded``)."""
+    """§12, issue 11: the newest recording of a named value PUT (a 2023-09-01-preview log)
+    answered 201 with its body, an update 200; the newest of a PATCH (2022-08-01,
+    [NV23 p@60000]) is 202 + Location with ``asyncCode=200``, whose GET answers 200 with the
+    body (the default ``--lro-style recorded``)."""
     sent = {"properties": {"displayName": uid, "value": "v"}}
     created = raw.call("PUT", f"namedValues/{uid}", sent)
     assert created.status == 201 and created.header("ETag") and created.header("Location") is None
@@ -960,7 +961,8 @@ def test_named_values_answer_with_the_body_by_default(raw: RawClient, uid: str) 
     patched = raw.call(
         "PATCH", f"namedValues/{uid}", {"properties": {"value": "w"}}, headers={"If-Match": "*"}
     )
-    assert (patched.status, patched.body["properties"]["value"]) == (200, "w")
+    final = raw.call("GET", "", absolute=_accepted(patched, "200"))
+    assert (final.status, final.body["properties"]["value"]) == (200, "w")
 
 
 def test_named_values_are_long_running_in_the_async_style(
