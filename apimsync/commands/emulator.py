@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -28,6 +29,7 @@ def serve(
     faults: Sequence[str],
     seed: int | None,
     out: TextIO | None = None,
+    lro_style: str = "recorded",
 ) -> int:
     from apimsync.emulator import Emulator, EmulatorOptions, parse_faults
 
@@ -40,6 +42,7 @@ def serve(
     options = EmulatorOptions(
         data_dir, host, port, tuple(services), latency_ms, tuple(faults), seed
     )
+    options = replace(options, lro_style=lro_style)
     try:
         emulator = Emulator(options)
     except OSError as error:
