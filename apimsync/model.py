@@ -409,10 +409,23 @@ class Configuration:
         promoted = revision_api_id(base, revision)
         if promoted not in self._resources:
             raise ModelError(f"API '{base}' has no revision {revision}")
-        demoted = revision_api_id(base, old_number)
+        return self._moved_revisions(base, {promoted: base})
+
+    def with_current_demoted(self, api_id: str) -> Configuration:
+        """A copy where the current revision of the API is ``<api>;rev=<its number>`` and
+        no revision is current: what APIM holds once a revision that is not here yet is
+        made and released (the plan then creates ``<api>`` as that revision)."""
+        base = api_id_without_revision(api_id)
+        if base not in self._resources:
+            raise ModelError(f"there is no API '{base}'")
+        return self._moved_revisions(base, {})
+
+    def _moved_revisions(self, base: str, promotion: Mapping[str, str]) -> Configuration:
+        current = self._resources[base]
+        demoted = revision_api_id(base, revision_number(current))
         if demoted in self._resources:
             raise ModelError(f"'{demoted}' exists already, as does the current revision")
-        moves = {base: demoted, promoted: base}
+        moves = {base: demoted, **promotion}
         moved: list[Resource] = []
         for resource in self._resources.values():
             new_id = _moved_id(resource, moves)

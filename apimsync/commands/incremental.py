@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from apimsync.changes_since import ChangedState, load_changed_state
+from apimsync.commands.progress import ReadProgress
 from apimsync.errors import UsageError
 from apimsync.model import Configuration
 from apimsync.output import Console
@@ -43,14 +44,22 @@ def make_partial_plan(
     )
     scope = PartialScope(changed.since, changed.commit)
     planner = PartialPlanner(changed.configuration, changed.old)
-    console.status(
+    announce = (
         f"Reading the {len(planner.considered)} resource(s) changed since {since} "
         f"({changed.commit[:12]}) from {target.describe()} ..."
     )
-    live = read_selected(target, planner.first_reads(changed.unresolved), parallelism=parallelism)
-    owners = planner.owner_reads(live.configuration)
-    if owners:
-        live = _merged(live, read_selected(target, owners, parallelism=parallelism))
+    with ReadProgress(console, f"Reading {target.service}", announce=announce) as shown:
+        live = read_selected(
+            target,
+            planner.first_reads(changed.unresolved),
+            parallelism=parallelism,
+            on_retry=shown.retry,
+            on_progress=shown.progress,
+        )
+        owners = planner.owner_reads(live.configuration)
+        if owners:
+            more = read_selected(target, owners, parallelism=parallelism, on_retry=shown.retry)
+            live = _merged(live, more)
     console.detail(f"read {len(live.configuration)} live resources in {live.requests} requests")
     planner.check_owners(live.configuration, scope)
     return planner.plan(

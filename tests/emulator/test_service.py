@@ -80,13 +80,13 @@ def test_api_version_is_required(raw: RawClient) -> None:
     missing = raw.call("GET", "apis", api_version=None)
     assert missing.status == 400
     assert missing.body["error"]["code"] == "MissingApiVersionParameter"
-    wrong = raw.call("GET", "apis", api_version="2021-08-01")
+    wrong = raw.call("GET", "apis", api_version="2021-07-01")  # never a version
     assert wrong.status == 400
     assert wrong.body["error"]["code"] == "InvalidApiVersionParameter"
 
 
 def test_unimplemented_resource_types_say_so(raw: RawClient) -> None:
-    answer = raw.call("GET", "certificates")
+    answer = raw.call("GET", "widgets")
     assert answer.status == 501
     assert answer.body["error"]["code"] == "NotImplemented"
 

@@ -16,7 +16,12 @@ from typing import Any
 
 from apimsync.errors import ModelError
 from apimsync.formats.files import CONFIG_ROOTS, SourceFile, read_files
-from apimsync.formats.jsonpos import JsonSyntaxError, check_document, too_deep_at
+from apimsync.formats.jsonpos import (
+    JsonSyntaxError,
+    check_document,
+    describe_json_error,
+    too_deep_at,
+)
 from apimsync.formats.scm import portal
 from apimsync.formats.scm.kinds import (
     DEFAULT_MODULE_VERSION,
@@ -355,9 +360,8 @@ class _TreeReader:
             document = json.loads(text)
             check_document(text, document)
         except json.JSONDecodeError as error:
-            self.findings.error(
-                path, error.lineno, error.colno, "json-syntax", f"is not valid JSON: {error.msg}"
-            )
+            message = f"is not valid JSON: {describe_json_error(error)}"
+            self.findings.error(path, error.lineno, error.colno, "json-syntax", message)
             return None
         except RecursionError:
             message, line, column = too_deep_at(text)
