@@ -40,7 +40,7 @@ from apimsync.targets.calls import (
 )
 from apimsync.targets.dependencies import Dependencies
 from apimsync.targets.endpoints import BUILT_IN_GROUPS, Endpoint, endpoint_of
-from apimsync.targets.longrunning import put_and_wait
+from apimsync.targets.longrunning import delete_and_wait, put_and_wait
 from apimsync.targets.workers import Workers
 
 STARTED = "started"
@@ -376,6 +376,15 @@ class PlanApplier:
             options["if_match"] = change.etag or "*"
         if change.kind is Kind.API and ";rev=" not in change.resource_id:
             options["delete_revisions"] = True
+        if endpoint.lro_delete:
+            # The SDK raises on the 200 the real service answers (see longrunning).
+            query = {"deleteRevisions": "true"} if options.get("delete_revisions") else {}
+            headers = {"If-Match": str(options["if_match"])} if "if_match" in options else {}
+            what = f"delete '{change.resource_id}'"
+            delete_and_wait(
+                self.session, change.resource_id, what=what, headers=headers, query=query
+            )
+            return
         self._send(change, endpoint.group, endpoint.delete, endpoint.lro_delete, None, options)
 
     def _body(self, change: Change) -> dict[str, Any]:

@@ -9,6 +9,11 @@ these writes accept only ``200``/``201`` and raise on a ``202``, so apimsync sen
 through the client's own pipeline (the same credential, counters and transport) and
 polls itself: each poll is one retried call, stays on the endpoint's origin, and waits
 what ``Retry-After`` says.
+
+``DELETE /apis/{id}`` is the same in reverse: the service answers ``200`` with an empty
+body (``204`` when it was gone already; §1.3, [API20 e19/e20], [REV20 p@136000]), which
+the SDK 5.0's ``begin_delete`` refuses (it takes ``202``/``204`` only), so
+:func:`delete_and_wait` sends it the same way and polls a ``202``.
 """
 
 from __future__ import annotations
@@ -49,6 +54,24 @@ def put_and_wait(
         headers={"Content-Type": "application/json", **(headers or {})},
         content=json.dumps(body).encode("utf-8"),
     )
+    _send_and_wait(session, request, resource_id, what)
+
+
+def delete_and_wait(
+    session: Session,
+    resource_id: str,
+    *,
+    what: str,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str] | None = None,
+) -> None:
+    """DELETE ``resource_id`` and wait until the service has done it."""
+    url = resource_url(session, resource_id, **(query or {}))
+    request = HttpRequest("DELETE", url, headers=dict(headers or {}))
+    _send_and_wait(session, request, resource_id, what)
+
+
+def _send_and_wait(session: Session, request: HttpRequest, resource_id: str, what: str) -> None:
     response = session.call(what, _sender(session, request), resource_id)
     if response.status_code != 202:
         return
