@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
-from apimsync.errors import ApimsyncError
+from apimsync.errors import Refused
 from apimsync.model import Configuration, Kind, Resource, api_id_without_revision, parent_id
 from apimsync.plan.changes import PartialScope, Plan
 from apimsync.plan.conflicts import check_unique_values
@@ -60,7 +60,7 @@ class ReadRequest:
 LinkKey = tuple[Kind, str, str]
 
 
-class OwnersMissing(ApimsyncError):
+class OwnersMissing(Refused):
     """Considered resources belong to owners the files kept and the instance lacks."""
 
     def __init__(self, missing: Mapping[str, str], scope: PartialScope) -> None:

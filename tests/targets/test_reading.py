@@ -31,7 +31,7 @@ def small_configuration() -> Configuration:
             make_resource("/namedValues/nv", {"displayName": "nv", "value": "v"}),
             make_resource(
                 "/apis/echo",
-                {"displayName": "Echo", "path": "echo", "protocols": ["https"]},
+                {"displayName": "Echo", "path": "reading-echo", "protocols": ["https"]},
             ),
             make_resource(
                 "/apis/echo/operations/get",
