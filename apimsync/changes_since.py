@@ -100,7 +100,10 @@ class _Repository:
     def of(cls, directory: Path) -> _Repository:
         found = _git(directory, "rev-parse", "--show-toplevel", check=False)
         if found is None:
-            raise GitRefError.not_a_repository(directory)
+            raise GitRefError(
+                f"{directory} is not inside a git repository, so --changed-since cannot be "
+                "used (it compares the files with a commit)"
+            )
         top = Path(found.strip()).resolve()
         prefix = directory.resolve().relative_to(top).as_posix()
         return cls(top, "" if prefix == "." else prefix)
@@ -168,9 +171,12 @@ class _Repository:
         return path[len(self.prefix) + 1 :] if self.prefix else path
 
 
-class _GitFailed(Exception):
-    def __init__(self, stderr: str) -> None:
-        super().__init__(stderr)
+class _GitFailed(GitRefError):
+    """A git command failed; the message says which, with git's last line."""
+
+    def __init__(self, args: tuple[str, ...], stderr: str) -> None:
+        lines = stderr.strip().splitlines()
+        super().__init__(f"git {args[0]} failed: {lines[-1] if lines else 'no message'}")
         self.stderr = stderr.strip()
 
 
@@ -200,5 +206,5 @@ def _git(where: Path, *args: str, check: bool, index: Path | None = None) -> str
     if done.returncode == 0:
         return done.stdout
     if check:
-        raise _GitFailed(done.stderr)
+        raise _GitFailed(args, done.stderr)
     return None

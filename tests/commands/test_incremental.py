@@ -357,3 +357,17 @@ def test_options_that_cannot_go_together_are_refused(
 def test_an_unknown_commit_is_one_clear_error(deployed: Deployed) -> None:
     result = deployed.run("plan", *ENV, "--changed-since", "no-such-tag", expect=2)
     assert "cannot read git ref 'no-such-tag'" in result.stderr
+
+
+def test_a_folder_outside_git_is_one_clear_error(deployed: Deployed, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    shutil.copytree(deployed.root / "api-management", outside / "api-management")
+    result = subprocess.run(
+        [sys.executable, "-m", "apimsync", "plan", "--dir", str(outside), "--changed-since", "x"],
+        capture_output=True,
+        text=True,
+        env={**deployed.env, "GIT_CEILING_DIRECTORIES": str(tmp_path)},
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "is not inside a git repository, so --changed-since cannot be used" in result.stderr
