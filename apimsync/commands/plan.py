@@ -86,16 +86,12 @@ def make_plan(
         kinds = " and ".join(sorted(kind.label for kind in live.unsupported))
         console.note(f"note: {target.endpoint} does not serve {kinds} settings; not planned")
 
-    def diff(etags: dict[str, str]) -> Plan:
-        return compute_plan(
-            desired.configuration,
-            live.configuration,
-            prune=options.prune,
-            etags=etags,
-            ignore_kinds=live.unsupported,
-        )
-
-    draft = diff({})
+    draft = compute_plan(
+        desired.configuration,
+        live.configuration,
+        prune=options.prune,
+        ignore_kinds=live.unsupported,
+    )
     check_references_on_instance(desired.unresolved, live.configuration, draft)
     check_unique_values(desired.configuration, live.configuration, draft.deleted_ids())
     touched = [c.resource_id for c in draft.changes if c.action is not Action.CREATE]
@@ -110,7 +106,7 @@ def make_plan(
             on_retry=shown.retry,
             on_progress=shown.progress,
         )
-    return diff(etags)
+    return draft.with_etags(etags)
 
 
 def render(plan: Plan, output_format: str, color: bool) -> str:

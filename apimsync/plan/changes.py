@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from apimsync.model import Kind, Resource
@@ -114,6 +115,17 @@ class Plan:
     @property
     def is_empty(self) -> bool:
         return not self.changes
+
+    def with_etags(self, etags: Mapping[str, str]) -> Plan:
+        """The same plan, each update and delete carrying the ETag ``etags`` holds for
+        its resource (what planning again with ``etags`` gives, without diffing again)."""
+        changes = tuple(
+            change
+            if change.action is Action.CREATE
+            else replace(change, etag=etags.get(change.resource_id))
+            for change in self.changes
+        )
+        return replace(self, changes=changes)
 
     def deleted_ids(self) -> frozenset[str]:
         """Every live id the plan removes: its deletes and what goes with them."""
