@@ -18,8 +18,12 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from apimsync.errors import ApimsyncError
+
+if TYPE_CHECKING:
+    from apimsync.policy.csharp import SyntaxProblem
 
 XML_SYNTAX = "xml-syntax"
 EXPRESSION_UNBALANCED = "expression-unbalanced"
@@ -48,6 +52,11 @@ _TAG_NAME = re.compile(r"""[^ \t\r\n/>"'=<]+""")
 _TAG_CLOSE = re.compile(r"[ \t\r\n]*/?>")
 _ATTRIBUTE = re.compile(r"""[ \t\r\n]*([^ \t\r\n/>"'=<]+)[ \t\r\n]*=[ \t\r\n]*(["'])""")
 _FORBIDDEN = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# The quote that ends an attribute value: followed by the end of the tag or another attribute.
+_ATTRIBUTE_ENDS = {
+    quote: re.compile(quote + r"""(?=[ \t\r\n]*(?:/?>|[^ \t\r\n/>"'=<]+[ \t\r\n]*=))""")
+    for quote in "\"'"
+}
 # A run of comments, CDATA, processing instructions, end tags, start tags and text in
 # which no expression starts (malformed markup also ends the run).
 _NOT_EXPRESSION = r"(?![ \t\r\n]*@[({])"
@@ -141,6 +150,23 @@ def decode_expression(raw: str) -> str:
     if "&" not in text:
         return text
     return _REFERENCE.sub(_replace_reference, text)
+
+
+def raw_offset(raw: str, offset: int) -> int:
+    """The offset in ``raw`` of the character at ``offset`` of ``decode_expression(raw)``."""
+    if "&" not in raw and "\r" not in raw:
+        return min(offset, len(raw))
+    i = 0
+    for _ in range(offset):
+        if i >= len(raw):
+            break
+        if raw.startswith("\r\n", i):
+            i += 2
+        elif raw[i] == "&":
+            _, i = _read(raw, i)
+        else:
+            i += 1
+    return i
 
 
 def expression_end(text: str, start: int) -> int | None:
@@ -361,7 +387,7 @@ class _MarkupScanner:
         """Scan text from ``i``; return the offset of the next ``<`` (None at the end)."""
         start = _skip_whitespace(self.text, i)
         if self.text.startswith(_EXPRESSION_STARTS, start):
-            end = self._expression(start, in_attribute=False)
+            end = self._expression(start)
             if end is None:
                 return None
             i = end
@@ -404,25 +430,43 @@ class _MarkupScanner:
     def _attribute_value(self, i: int, quote: str) -> int | None:
         start = _skip_whitespace(self.text, i)
         if self.text.startswith(_EXPRESSION_STARTS, start):
-            end = self._expression(start, in_attribute=True)
+            end = self._expression(start, quote)
             if end is None:
                 return None
             i = end
         return self._after(self.text.find(quote, i), 1)
 
-    def _expression(self, start: int, in_attribute: bool) -> int | None:
+    def _expression(self, start: int, quote: str = "") -> int | None:
+        """Scan the expression at ``start`` (in an attribute delimited by ``quote``, or in
+        text); its end, or None when it never closes (then reported)."""
         end = expression_end(self.text, start)
         if end is None:
-            opener = self.text[start : start + 2]
+            self._unbalanced(start, quote)
+            return None
+        self.result.expressions.append(ExpressionSpan(start, end, in_attribute=bool(quote)))
+        return end
+
+    def _unbalanced(self, start: int, quote: str) -> None:
+        """Report an expression that never closes where its code goes wrong, judged on
+        where it most likely ends (else where it opens)."""
+        opener = self.text[start : start + 2]
+        opened = self.lines.position(start)
+        raw = self.text[start : _likely_end(self.text, start, quote)]
+        problem = _locate_problem(decode_expression(raw)[1:])
+        if problem is None:
             self._fail(
                 start,
                 EXPRESSION_UNBALANCED,
                 f"policy expression '{opener}' never closes: check its brackets, string "
                 "quotes and comments",
             )
-            return None
-        self.result.expressions.append(ExpressionSpan(start, end, in_attribute))
-        return end
+            return
+        self._fail(
+            start + raw_offset(raw, problem.offset + 1),
+            EXPRESSION_UNBALANCED,
+            f"policy expression '{opener}' (line {opened.line}, column {opened.column}) "
+            f"never closes: {problem.message}",
+        )
 
     def _fail(self, offset: int, code: str, detail: str) -> None:
         position = self.lines.position(offset)
@@ -430,6 +474,28 @@ class _MarkupScanner:
             self.path, position.line, position.column, code, detail
         )
         self.result.error_offset = offset
+
+
+def _likely_end(text: str, start: int, quote: str) -> int:
+    """Where an expression that never closes was most likely meant to end: at the quote
+    that ends its attribute (one followed by ``>``, ``/>`` or another attribute), or
+    before the end tag that follows its text."""
+    if quote:
+        found = _ATTRIBUTE_ENDS[quote].search(text, start + 2)
+        if found is not None:
+            return found.start()
+        line_end = _LINE_END.search(text, start)
+        return len(text) if line_end is None else line_end.start()
+    end_tag = text.find("</", start)
+    return len(text) if end_tag < 0 else end_tag
+
+
+def _locate_problem(code: str) -> SyntaxProblem | None:
+    # The C# grammar is loaded only for a document that is already broken.
+    from apimsync.policy.csharp import locate_syntax_problem
+
+    code = code.rstrip()
+    return locate_syntax_problem(code) if code else None
 
 
 def _skip_whitespace(text: str, i: int) -> int:

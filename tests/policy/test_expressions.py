@@ -63,13 +63,23 @@ def test_expressions_in_comments_cdata_and_mid_value_are_not_expressions() -> No
     assert find_expressions(text) == []
 
 
-def test_an_expression_that_never_closes_is_reported_where_it_opens() -> None:
+def test_an_expression_that_never_closes_is_reported_where_its_code_goes_wrong() -> None:
     text = '<policies>\n  <inbound>\n    <set-header value="@(x.Contains("a")" />\n'
     with pytest.raises(PolicySyntaxError) as raised:
         find_expressions(text, "policy.xml")
-    assert (raised.value.line, raised.value.column) == (3, 24)
+    # The attribute most likely ends at the quote before '/>': the ')' is missing there.
+    assert (raised.value.line, raised.value.column) == (3, 41)
     assert raised.value.code == EXPRESSION_UNBALANCED
     assert raised.value.path == "policy.xml"
+    assert "'@(' (line 3, column 24) never closes: ')' expected" in raised.value.detail
+
+
+def test_a_block_that_never_closes_is_reported_before_the_end_tag() -> None:
+    text = "<policies>\n  <set-body>@{ return 1; </set-body>\n</policies>"
+    with pytest.raises(PolicySyntaxError) as raised:
+        find_expressions(text, "policy.xml")
+    assert (raised.value.line, raised.value.column) == (2, 25)
+    assert "'@{' (line 2, column 13) never closes: '}' expected" in raised.value.detail
 
 
 @pytest.mark.parametrize(
