@@ -37,9 +37,10 @@ _REMOVABLE = frozenset('()[]{};,"')
 _PARTNERS = {")": "(", "]": "[", "}": "{", "(": ")", "[": "]", "{": "}"}
 # How far around tree-sitter's first error node repairs are tried, and how much code (in
 # characters, summed over the attempts) may be parsed looking for one: an expression of
-# 100 characters can try 1,200 edits, one of 1,000 characters 120.
+# 100 characters can try 2,000 edits, one of 1,000 characters 200.
 _WINDOW_MARGIN = 24
-_REPAIR_BUDGET = 120_000
+_REPAIR_BUDGET = 200_000
+_MAX_SURPLUS_TRIES = 40
 _WORD = re.compile(r"\w", re.ASCII)
 
 
@@ -104,26 +105,30 @@ class SyntaxProblem:
 
 
 def syntax_problem(parsed: ParsedCode) -> SyntaxProblem | None:
-    """The first syntax error of the code, or None when it is valid C#."""
+    """The first syntax error of the code, or None when it is valid C#.
+
+    Repairs are tried on the first line whose quotes do not pair up, then around
+    tree-sitter's first error node, then before it (a mistake shows at or after where it
+    is), then after it (code whose end was only guessed may need its last bracket), until
+    the parsing budget is spent."""
     if not parsed.has_error:
         return None
+    code = parsed.code
     first = _first_error(parsed.root)
     # The mistake is often just before the first error node, across line breaks.
-    before = _previous_token_end(parsed, parsed.start(first))
-    regions = [(before - _WINDOW_MARGIN, parsed.end(first) + _WINDOW_MARGIN)]
-    quote_line = _unpaired_quote_line(parsed.code)
+    low = _previous_token_end(parsed, parsed.start(first)) - _WINDOW_MARGIN
+    high = parsed.end(first) + _WINDOW_MARGIN
+    regions = [(low, high), (0, low - 1), (high + 1, len(code))]
+    quote_line = _unpaired_quote_line(code)
     if quote_line is not None:
         regions.insert(0, quote_line)
-    return _repair(parsed.code, regions) or _describe(parsed, first)
+    return _surplus_closer(code) or _repair(code, regions) or _describe(parsed, first)
 
 
 def locate_syntax_problem(code: str) -> SyntaxProblem | None:
     """The syntax error of code that may be cut short or run on (an expression whose
-    end was guessed): searched across the whole code, latest place first."""
-    parsed = parse_code(code)
-    if not parsed.has_error:
-        return None
-    return _repair(code, [(0, len(code))]) or _describe(parsed, _first_error(parsed.root))
+    end was guessed), or None when it is valid C#."""
+    return syntax_problem(parse_code(code))
 
 
 def _first_error(node: Node) -> Node:
@@ -154,6 +159,24 @@ def _repair(code: str, regions: list[tuple[int, int]]) -> SyntaxProblem | None:
     return None
 
 
+def _surplus_closer(code: str) -> SyntaxProblem | None:
+    """Where closers outnumber openers (an opener went missing), the last closer whose
+    removal makes the code valid: the bracket a compiler finds without partner. (An
+    opener could often be added in several places, most of them wrong.)"""
+    for closer in ")]}":
+        opener = _PARTNERS[closer]
+        if code.count(closer) <= code.count(opener):
+            continue
+        place = len(code)
+        for _ in range(_MAX_SURPLUS_TRIES):
+            place = code.rfind(closer, 0, place)
+            if place < 0:
+                break
+            if _is_valid(code[:place] + code[place + 1 :]):
+                return SyntaxProblem(place, f"unexpected '{closer}'")
+    return None
+
+
 def _unpaired_quote_line(code: str) -> tuple[int, int] | None:
     """The first line whose double quotes do not pair up (a regular string literal ends on
     its line, so that is where one lost a quote), as offsets; None if every line pairs."""
@@ -172,12 +195,14 @@ def _useful_edits(code: str) -> frozenset[str]:
     more of its own), a quote only where quotes do not pair up. Brackets and quotes in
     strings, comments and character literals can mislead the count; a repair missed that
     way leaves tree-sitter's own account of the error."""
-    useful = {";", "-;", ",", "-,"}
+    useful: set[str] = set()
     for bracket, partner in _PARTNERS.items():
         if code.count(partner) > code.count(bracket):
             useful.add(bracket)
         elif code.count(bracket) > code.count(partner):
             useful.add("-" + bracket)
+    if not useful:  # where brackets do not pair up, no other single edit can help
+        useful.update((";", "-;", ",", "-,"))
     if (code.count('"') - code.count('\\"')) % 2:
         useful.update(('"', '-"'))
     return frozenset(useful)
@@ -198,9 +223,12 @@ def _boundary(before: str, after: str) -> bool:
 
 
 def _edits(code: str, place: int, useful: frozenset[str]) -> Iterator[tuple[str, str]]:
-    """Each useful edit at ``place`` (``-X`` removes the X there) and the code it gives."""
+    """Each useful edit at ``place`` (``-X`` removes the X there) and the code it gives.
+    A token is added only right after another: after spaces it would change nothing."""
     if place < len(code) and code[place] in _REMOVABLE and "-" + code[place] in useful:
         yield "-" + code[place], code[:place] + code[place + 1 :]
+    if place < len(code) and code[place - 1].isspace():
+        return
     for token in _INSERTIONS:
         if token in useful:
             yield token, code[:place] + token + code[place:]
@@ -265,7 +293,8 @@ def _unpaired_quote(code: str, place: int, edit: str) -> int:
     if node is None:
         return place
     start, end = fixed.start(node), fixed.end(node)
-    other = end - 1 if start >= place else start
+    opening = fixed.code.find('"', start, end)  # after a '$' or '@' prefix
+    other = end - 1 if opening == place else opening
     # The offset in the code without the added quote.
     return other - 1 if other > place else other
 

@@ -38,10 +38,12 @@ _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _REFERENCE = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
 
 # Characters that can change the scanner's state; everything between them is skipped.
-_CODE_STOP = re.compile(r"""[(){}\[\]"'/@$&]""")
-_STRING_STOP = re.compile(r'["\\&]')
+# A regular string ends on its line and code never holds '</', so an expression whose
+# scan meets either has lost a quote or a bracket and runs into the markup after it.
+_CODE_STOP = re.compile(r"""[(){}\[\]"'/@$&<]""")
+_STRING_STOP = re.compile(r'["\\&\r\n]')
 _VERBATIM_STOP = re.compile(r'["&]')
-_INTERPOLATED_STOP = re.compile(r'["\\&{}]')
+_INTERPOLATED_STOP = re.compile(r'["\\&{}\r\n]')
 _INTERPOLATED_VERBATIM_STOP = re.compile(r'["&{}]')
 _LINE_END = re.compile(r"[\r\n]")
 # Frames of the scanner stack that are interpolated strings rather than brackets.
@@ -52,9 +54,12 @@ _TAG_NAME = re.compile(r"""[^ \t\r\n/>"'=<]+""")
 _TAG_CLOSE = re.compile(r"[ \t\r\n]*/?>")
 _ATTRIBUTE = re.compile(r"""[ \t\r\n]*([^ \t\r\n/>"'=<]+)[ \t\r\n]*=[ \t\r\n]*(["'])""")
 _FORBIDDEN = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-# The quote that ends an attribute value: followed by the end of the tag or another attribute.
+# The quote that ends an attribute value: followed by the end of the tag, or by space and
+# another attribute (a name, '=' and a quote; not '==' and not ']' as in code).
 _ATTRIBUTE_ENDS = {
-    quote: re.compile(quote + r"""(?=[ \t\r\n]*(?:/?>|[^ \t\r\n/>"'=<]+[ \t\r\n]*=))""")
+    quote: re.compile(
+        quote + r"""(?=[ \t\r\n]*/?>|[ \t\r\n]+[A-Za-z_:][-\w:.]*[ \t\r\n]*=[ \t\r\n]*["'])"""
+    )
     for quote in "\"'"
 }
 # A run of comments, CDATA, processing instructions, end tags, start tags and text in
@@ -268,6 +273,8 @@ def _step_code(text: str, i: int, stack: list[str]) -> int:
             i = _skip_comment(text, i)
         elif char in "@$":
             return _string_prefix(text, i, char, stack)
+        elif char == "<" and _read(text, i)[0] == "/":
+            return -1
         if i < 0:
             return -1
 
@@ -296,10 +303,12 @@ def _skip_string(text: str, i: int) -> int:
         char, i = _read(text, match.start())
         if char == '"':
             return i
+        if char in "\r\n":
+            return -1
         if char == "\\":
-            if i >= len(text):
+            escaped, i = _read(text, i)
+            if escaped in ("", "\r", "\n"):
                 return -1
-            _, i = _read(text, i)
 
 
 def _skip_verbatim(text: str, i: int) -> int:
@@ -353,8 +362,10 @@ def _step_interpolated(text: str, i: int, stack: list[str]) -> int:
         if verbatim and following == '"':
             return after_following
         stack.pop()
+    elif char in "\r\n":
+        return -1
     elif char == "\\":
-        return -1 if following == "" else after_following
+        return -1 if following in ("", "\r", "\n") else after_following
     elif char in "{}":
         if following == char:
             return after_following
@@ -447,26 +458,9 @@ class _MarkupScanner:
         return end
 
     def _unbalanced(self, start: int, quote: str) -> None:
-        """Report an expression that never closes where its code goes wrong, judged on
-        where it most likely ends (else where it opens)."""
-        opener = self.text[start : start + 2]
-        opened = self.lines.position(start)
-        raw = self.text[start : _likely_end(self.text, start, quote)]
-        problem = _locate_problem(decode_expression(raw)[1:])
-        if problem is None:
-            self._fail(
-                start,
-                EXPRESSION_UNBALANCED,
-                f"policy expression '{opener}' never closes: check its brackets, string "
-                "quotes and comments",
-            )
-            return
-        self._fail(
-            start + raw_offset(raw, problem.offset + 1),
-            EXPRESSION_UNBALANCED,
-            f"policy expression '{opener}' (line {opened.line}, column {opened.column}) "
-            f"never closes: {problem.message}",
-        )
+        error = broken_expression_error(self.text, start, quote, self.lines, self.path)
+        self.result.error = error
+        self.result.error_offset = start
 
     def _fail(self, offset: int, code: str, detail: str) -> None:
         position = self.lines.position(offset)
@@ -476,11 +470,44 @@ class _MarkupScanner:
         self.result.error_offset = offset
 
 
-def _likely_end(text: str, start: int, quote: str) -> int:
+def broken_expression_error(
+    text: str,
+    start: int,
+    quote: str,
+    lines: LineIndex,
+    path: str,
+    what: str = "never closes",
+) -> PolicySyntaxError:
+    """The error for the expression at ``start`` whose brackets or quotes do not pair up
+    (in an attribute delimited by ``quote``, or in text): where its code goes wrong,
+    judged on where it most likely ends, else where it opens."""
+    opener = text[start : start + 2]
+    opened = lines.position(start)
+    raw = text[start : likely_end(text, start, quote)]
+    problem = _locate_problem(decode_expression(raw)[1:])
+    if problem is None:
+        detail = f"policy expression '{opener}' {what}: check its brackets, string quotes "
+        return PolicySyntaxError(
+            path, opened.line, opened.column, EXPRESSION_UNBALANCED, detail + "and comments"
+        )
+    at = lines.position(start + raw_offset(raw, problem.offset + 1))
+    detail = (
+        f"policy expression '{opener}' (line {opened.line}, column {opened.column}) {what}: "
+        f"{problem.message}"
+    )
+    return PolicySyntaxError(path, at.line, at.column, EXPRESSION_UNBALANCED, detail)
+
+
+def attribute_quote(text: str, start: int) -> str:
+    """The quote that delimits the attribute whose value starts (after spaces) at ``start``."""
+    return text[:start].rstrip(_XML_WHITESPACE)[-1:]
+
+
+def likely_end(text: str, start: int, quote: str) -> int:
     """Where an expression that never closes was most likely meant to end: at the quote
     that ends its attribute (one followed by ``>``, ``/>`` or another attribute), or
     before the end tag that follows its text."""
-    if quote:
+    if quote in _ATTRIBUTE_ENDS:
         found = _ATTRIBUTE_ENDS[quote].search(text, start + 2)
         if found is not None:
             return found.start()
