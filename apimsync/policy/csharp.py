@@ -250,7 +250,7 @@ def _previous_token_end(parsed: ParsedCode, place: int) -> int:
     """Where the last token before ``place`` ends: back over spaces and comments."""
     ends = [
         parsed.end(leaf)
-        for leaf in _leaves(parsed.root)
+        for leaf in leaves(parsed.root)
         if "comment" not in leaf.type and leaf.end_byte > leaf.start_byte
     ]
     return max((end for end in ends if end <= place), default=place)
@@ -266,7 +266,8 @@ def _leaves_and_errors(node: Node) -> Iterator[Node]:
         stack.extend(reversed(node.children))
 
 
-def _leaves(node: Node) -> Iterator[Node]:
+def leaves(node: Node) -> Iterator[Node]:
+    """The tokens below ``node``, in document order."""
     stack = [node]
     while stack:
         node = stack.pop()
@@ -314,7 +315,7 @@ def _describe(parsed: ParsedCode, node: Node) -> SyntaxProblem:
         return SyntaxProblem(offset, f"unexpected '{shown}'")
     # A node that hides a MISSING token (an operand, say): name the token that follows.
     following = len(parsed.code) - len(parsed.code[offset:].lstrip())
-    token = next((leaf for leaf in _leaves(parsed.root) if parsed.start(leaf) >= following), None)
+    token = next((leaf for leaf in leaves(parsed.root) if parsed.start(leaf) >= following), None)
     if token is None or parsed.start(token) >= len(parsed.code):
         return SyntaxProblem(offset, "incomplete code: something is missing here")
     shown = parsed.code[parsed.start(token) : parsed.end(token)]

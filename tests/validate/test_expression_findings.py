@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from apimsync.policy.csharp import parse_code
+from apimsync.policy.csharp import leaves, parse_code
 from apimsync.policy.expressions import LineIndex, raw_offset
 from apimsync.policy.parser import PolicySyntaxError, parse_policy
 from apimsync.validate.expressions import check_expressions
@@ -145,15 +145,6 @@ def mutants() -> Iterator[Mutant]:
                     f"{path.relative_to(path.parents[3]).as_posix()}:{position_of(text, at)}:{kind}"
                 )
                 yield Mutant(name, text, text[:at] + text[at + width :], at, kind, partner)
-
-
-def leaves(node):  # type: ignore[no-untyped-def]
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.child_count == 0:
-            yield current
-        stack.extend(reversed(current.children))
 
 
 def partner_offset(parsed, leaf, raw: str, start: int, at: int) -> int | None:  # type: ignore[no-untyped-def]
