@@ -168,7 +168,7 @@ def _surplus_closer(code: str) -> SyntaxProblem | None:
         if code.count(closer) <= code.count(opener):
             continue
         place = len(code)
-        for _ in range(_MAX_SURPLUS_TRIES):
+        for _ in range(min(_MAX_SURPLUS_TRIES, _REPAIR_BUDGET // max(len(code), 1))):
             place = code.rfind(closer, 0, place)
             if place < 0:
                 break

@@ -500,7 +500,10 @@ def broken_expression_error(
 
 def attribute_quote(text: str, start: int) -> str:
     """The quote that delimits the attribute whose value starts (after spaces) at ``start``."""
-    return text[:start].rstrip(_XML_WHITESPACE)[-1:]
+    i = start - 1
+    while i >= 0 and text[i] in _XML_WHITESPACE:
+        i -= 1
+    return text[i] if i >= 0 else ""
 
 
 def likely_end(text: str, start: int, quote: str) -> int:
