@@ -209,7 +209,8 @@ class _NameCheck:
             for simple, full in rules.simple_names.items()
             if rules.type_status(full) in (TypeStatus.ALLOWED, TypeStatus.IMPLIED)
         ]
-        return usable + [key for key, model in rules.model.items() if model.named == DOCUMENTED]
+        official = rules.official_sources
+        return usable + [key for key, model in rules.model.items() if model.named in official]
 
     @staticmethod
     def _suggest(name: str, candidates: Iterable[str]) -> str:
@@ -272,7 +273,7 @@ class _NameCheck:
         return full
 
     def _report_model_name(self, node: Node, model: ModelType) -> None:
-        if model.named in (DOCUMENTED, "authorization"):
+        if model.named in self.rules.official_sources:
             return
         self._report(
             node,

@@ -97,7 +97,7 @@ class ExpressionRules:
     undocumented: Mapping[str, str]  # full name -> why it is listed
     disallowed: frozenset[str]
     model: Mapping[str, ModelType]
-    sources: Mapping[str, Mapping[str, str]]
+    sources: Mapping[str, Mapping[str, Any]]
 
     def type_status(self, full_name: str) -> TypeStatus:
         if full_name in self.allowed:
@@ -142,13 +142,18 @@ class ExpressionRules:
                 names.setdefault(simple, name)
         return names
 
+    @cached_property
+    def official_sources(self) -> frozenset[str]:
+        """The sources that are Microsoft's documentation (what they name is allowed)."""
+        return frozenset(key for key, source in self.sources.items() if source.get("official"))
+
     def named_model_type(self, name: str) -> ModelType | None:
         """The model type a policy may write as ``name`` (``Jwt``, ``IResponse``)."""
         found = self.model.get(name)
         return None if found is None or found.named == NOT_NAMED else found
 
     def source_title(self, source: str) -> str:
-        return self.sources.get(source, {}).get("title", source)
+        return str(self.sources.get(source, {}).get("title", source))
 
 
 def generic_base(name: str) -> str:

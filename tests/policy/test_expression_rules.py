@@ -82,6 +82,11 @@ def referenced_types(spec: Any) -> list[str | None]:
     return found + list(spec.get("type_arguments", ()))
 
 
+def test_only_microsoft_documentation_is_an_official_source() -> None:
+    assert load_rules().official_sources == {"documentation", "authorization"}
+    assert "learn.microsoft.com" in DATA["sources"]["authorization"]["url"]
+
+
 def test_every_type_the_model_names_is_known() -> None:
     rules = load_rules()
     models = DATA["context"]["types"]
