@@ -20,6 +20,7 @@ from apimsync.formats.scm.reader import ReadResult, read_tree
 from apimsync.model import Configuration, Kind, Policy
 from apimsync.policy.parser import PolicySyntaxError, parse_policy
 from apimsync.policy.references import policy_references
+from apimsync.validate.expressions import check_expressions
 from apimsync.validate.findings import Finding, Findings, Severity
 from apimsync.validate.json_checks import check_json_file, json_file_kind
 from apimsync.validate.policy_rules import PolicyScope, check_policy
@@ -137,6 +138,7 @@ def _check_policies(
             findings.error(path, error.line, error.column, error.code, error.detail)
             continue
         check_policy(document, _scope_of(resource), findings)
+        check_expressions(document, findings)
         for reference in policy_references(document):
             yield LocatedReference(path, reference)
 
