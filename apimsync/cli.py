@@ -111,6 +111,27 @@ def env_option(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
+def layout_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--layout``: the folder's layout, instead of detecting it."""
+    return click.option(
+        "--layout",
+        type=click.Choice(["scm", "apiops"]),
+        default=None,
+        help="scm (api-management/) or apiops (an APIOps artifact folder); default: detected.",
+    )(function)
+
+
+def flavour_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--apiops-flavour``: which APIOps variant a new artifact folder is written in."""
+    return click.option(
+        "--apiops-flavour",
+        "apiops_flavour",
+        type=click.Choice(["v7", "cli"]),
+        default=None,
+        help="New APIOps folders: v7 (the APIOps toolkit, default) or cli (apiops-cli).",
+    )(function)
+
+
 @cli.command()
 @click.argument("directory", required=False, default=".", type=DIRECTORY)
 @click.option(
@@ -128,10 +149,17 @@ def env_option(function: Callable[..., Any]) -> Callable[..., Any]:
     is_flag=True,
     help="Validate what git's index holds (what the next commit will), not the files.",
 )
+@layout_option
 def validate(
-    directory: Path, output_format: str, strict: bool, environment: str | None, staged: bool
+    directory: Path,
+    output_format: str,
+    strict: bool,
+    environment: str | None,
+    staged: bool,
+    layout: str | None,
 ) -> None:
-    """Check the configuration in DIRECTORY (which holds api-management/) offline.
+    """Check the configuration in DIRECTORY offline (it holds api-management/, or is or
+    holds an APIOps artifact folder).
 
     Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage error.
     """
@@ -145,6 +173,7 @@ def validate(
             out=sys.stdout,
             environment=environment,
             staged=staged,
+            layout=layout,
         )
     )
 
@@ -155,6 +184,8 @@ def validate(
 @env_option
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
 @click.option("--save", is_flag=True, help="With --via git: save the instance to the branch first.")
+@layout_option
+@flavour_option
 def pull(parallelism: int, **kwargs: Any) -> None:
     """Write the live instance's configuration into the working folder.
 
@@ -194,6 +225,7 @@ def pull(parallelism: int, **kwargs: Any) -> None:
 )
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
+@layout_option
 def plan(no_color: bool, **kwargs: Any) -> None:
     """Show what deploy would change on the live instance, like terraform plan."""
     from apimsync.commands.plan import PlanOptions
@@ -235,6 +267,7 @@ def plan(no_color: bool, **kwargs: Any) -> None:
     help="Format of the final report.",
 )
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
+@layout_option
 def deploy(no_color: bool, **kwargs: Any) -> None:
     """Apply the files (or a saved plan) to the live instance."""
     from apimsync.commands.deploy import DeployOptions

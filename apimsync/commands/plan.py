@@ -39,6 +39,7 @@ class PlanOptions:
     via: str = "sdk"
     branch: str = DEFAULT_BRANCH
     environment: str | None = None
+    layout: str | None = None
 
 
 def make_plan(
@@ -57,7 +58,9 @@ def make_plan(
     if desired is None:
         # Only the configuration: the files' texts (the layout) are not needed to plan,
         # and on a big tree they are tens of megabytes of the peak.
-        desired = load_desired(directory, options.ref, options.environment).configuration
+        desired = load_desired(
+            directory, options.ref, options.environment, options.layout
+        ).configuration
     if options.via == "git":
         branch = branch_configuration(target, options.branch, console)
         return plan_against_branch(desired, branch)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from apimsync.errors import ModelError
-from apimsync.formats.files import CONFIG_ROOTS, EXTRAS_ROOT, SCM_ROOT
+from apimsync.formats.files import CONFIG_ROOTS, EXTRAS_ROOT, SCM_ROOT, WriteResult
 from apimsync.formats.scm import portal
 from apimsync.formats.scm.kinds import (
     OPERATION_SPEC,
@@ -50,12 +50,6 @@ _LINK_KINDS = {
     Kind.TAG_OPERATION_LINK: Kind.TAG,
     Kind.TAG_PRODUCT_LINK: Kind.TAG,
 }
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    written: tuple[str, ...]
-    deleted: tuple[str, ...]
 
 
 def write_tree(
