@@ -17,6 +17,7 @@ from pathlib import Path
 from apimsync.errors import ApimsyncError, InvalidConfiguration
 from apimsync.formats.layouts import TreeLayout, configuration_paths, detect_layout
 from apimsync.model import Configuration
+from apimsync.validate.findings import Finding
 from apimsync.validate.tree import ValidationReport, validate_tree
 
 
@@ -38,6 +39,21 @@ class Desired:
     layout: TreeLayout
     report: ValidationReport
 
+    def state(self) -> DesiredState:
+        """What plan and deploy keep: not the files' texts, which on a big tree are tens
+        of megabytes of the peak."""
+        unresolved = tuple(f for f in self.report.findings if f.subject and not f.is_error)
+        return DesiredState(self.configuration, unresolved)
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """The validated configuration, and the references in it that the files do not
+    resolve: validate warned about them; plan checks them against the instance."""
+
+    configuration: Configuration
+    unresolved: tuple[Finding, ...] = ()
+
 
 def load_desired(
     directory: Path,
@@ -52,6 +68,16 @@ def load_desired(
         return _validated(directory, environment, layout)
     with exported_ref(directory, ref, layout) as root:
         return _validated(root, environment, layout)
+
+
+def load_desired_state(
+    directory: Path,
+    ref: str | None = None,
+    environment: str | None = None,
+    layout: str | None = None,
+) -> DesiredState:
+    """:func:`load_desired`, keeping only what plan and deploy need."""
+    return load_desired(directory, ref, environment, layout).state()
 
 
 def _validated(root: Path, environment: str | None, layout: str | None) -> Desired:

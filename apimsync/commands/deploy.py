@@ -15,7 +15,6 @@ from pathlib import Path
 from apimsync.commands.plan import PlanOptions, make_plan, render, target_fields
 from apimsync.errors import ApimsyncError, UsageError
 from apimsync.formats.layouts import detect_layout
-from apimsync.model import Configuration
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Change, Plan
 from apimsync.plan.saved import load_plan
@@ -29,7 +28,7 @@ from apimsync.targets.git import (
     render_prepared,
 )
 from apimsync.targets.sdk import ApplyReport, apply_plan, fetch_etags
-from apimsync.workspace import load_desired
+from apimsync.workspace import DesiredState, load_desired_state
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -100,9 +99,7 @@ def deploy(
                 "or 'apimsync convert' it to the scm layout first"
             )
         return _deploy_via_git(directory, target, options, console, confirm)
-    desired = load_desired(
-        directory, environment=options.environment, layout=options.layout
-    ).configuration
+    desired = load_desired_state(directory, environment=options.environment, layout=options.layout)
     plan = _plan_to_apply(directory, target, options, console, desired)
     if plan.is_empty:
         console.result("No changes. The instance matches the configuration.")
@@ -110,7 +107,7 @@ def deploy(
     _check_deletes(plan, options.max_deletes)
     if options.plan_file is None:
         _confirm_or_refuse(options, confirm)
-    secrets = secrets_from_environment(desired, os.environ)
+    secrets = secrets_from_environment(desired.configuration, os.environ)
     _check_secrets(plan, secrets)
     report = apply_plan(
         target,
@@ -197,7 +194,7 @@ def _plan_to_apply(
     target: Target,
     options: DeployOptions,
     console: Console,
-    desired: Configuration,
+    desired: DesiredState,
 ) -> Plan:
     if options.plan_file is not None:
         plan, saved_target = load_plan(options.plan_file)

@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apimsync.errors import UsageError
-from apimsync.model import Configuration
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Plan
+from apimsync.plan.conflicts import check_unique_values
 from apimsync.plan.diff import compute_plan
+from apimsync.plan.references import check_references_on_instance
 from apimsync.plan.render import render_json, render_markdown, render_text
 from apimsync.plan.saved import save_plan
 from apimsync.targets.connection import Target, resolve_target
 from apimsync.targets.git import DEFAULT_BRANCH, branch_configuration, plan_against_branch
 from apimsync.targets.sdk import fetch_etags, read_instance
-from apimsync.workspace import load_desired
+from apimsync.workspace import DesiredState, load_desired_state
 
 EXIT_NO_CHANGES = 0
 EXIT_CHANGES = 2
@@ -47,23 +48,21 @@ def make_plan(
     target: Target,
     options: PlanOptions,
     console: Console,
-    desired: Configuration | None = None,
+    desired: DesiredState | None = None,
 ) -> Plan:
     """Read the files and the live instance and diff them, with ETags for what changes.
 
-    ``desired`` is the already validated configuration of ``directory``, when the caller
-    has it (deploy does): validating a big tree is the slowest part of a small plan."""
+    ``desired`` is the already validated state of ``directory``, when the caller has it
+    (deploy does): validating a big tree is the slowest part of a small plan. References
+    the files leave unresolved must resolve on the instance (:class:`MissingOnInstance`
+    otherwise), so that a deploy never stops half-way for a reason the plan could see."""
     if options.via == "git" and options.environment:
         raise UsageError("--env cannot be used with --via git yet; use --via sdk")
     if desired is None:
-        # Only the configuration: the files' texts (the layout) are not needed to plan,
-        # and on a big tree they are tens of megabytes of the peak.
-        desired = load_desired(
-            directory, options.ref, options.environment, options.layout
-        ).configuration
+        desired = load_desired_state(directory, options.ref, options.environment, options.layout)
     if options.via == "git":
         branch = branch_configuration(target, options.branch, console)
-        return plan_against_branch(desired, branch)
+        return plan_against_branch(desired.configuration, branch)
     console.status(f"Reading {target.describe()} ...")
     live = read_instance(target, parallelism=options.parallelism)
     console.detail(f"read {len(live.configuration)} live resources in {live.requests} requests")
@@ -72,7 +71,7 @@ def make_plan(
 
     def diff(etags: dict[str, str]) -> Plan:
         return compute_plan(
-            desired,
+            desired.configuration,
             live.configuration,
             prune=options.prune,
             etags=etags,
@@ -80,6 +79,8 @@ def make_plan(
         )
 
     draft = diff({})
+    check_references_on_instance(desired.unresolved, live.configuration, draft)
+    check_unique_values(desired.configuration, live.configuration, draft.deleted_ids())
     touched = [c.resource_id for c in draft.changes if c.action is not Action.CREATE]
     return diff(fetch_etags(target, touched)) if touched else draft
 

@@ -15,7 +15,8 @@ from apimsync.errors import UsageError
 from apimsync.formats.layouts import detect_layout, load_environment, local_state, write_tree
 from apimsync.model import Configuration, Kind, Resource, make_resource
 from apimsync.output import Console
-from apimsync.plan.normalize import link_target, normalize, strip_server_fields
+from apimsync.plan.diff import is_service_owned
+from apimsync.plan.normalize import comparable_pair, link_target, strip_server_fields
 from apimsync.targets.connection import resolve_target
 from apimsync.targets.git import DEFAULT_BRANCH, pull_repository
 from apimsync.targets.sdk import read_instance
@@ -72,6 +73,9 @@ def pull(
     return 0
 
 
+_LinkKey = tuple[Kind, str | None, str | None]
+
+
 def merge_pulled(
     live: Configuration, local: Configuration, keep_kinds: frozenset[Kind] = frozenset()
 ) -> Configuration:
@@ -80,11 +84,16 @@ def merge_pulled(
     Keeping the local resource (its formatting, its policy text, its link names) where the
     live one is equivalent is what makes a no-op pull change no file. Kinds the endpoint
     does not serve (``keep_kinds``) and built-in groups, which the service owns, stay as
-    the files have them.
+    the files have them; so does the link the service gives every new product to
+    Administrators, where the files hold the product without it.
     """
-    by_target = {(r.kind, r.parent, link_target(r)): r for r in local if link_target(r) is not None}
+    by_target: dict[_LinkKey, Resource] = {
+        (r.kind, r.parent, link_target(r)): r for r in local if link_target(r) is not None
+    }
     merged = []
     for resource in live:
+        if _left_to_the_files(resource, local, by_target):
+            continue
         twin = local.get(resource.id) or by_target.get(
             (resource.kind, resource.parent, link_target(resource))
         )
@@ -96,9 +105,24 @@ def merge_pulled(
     return Configuration(merged)
 
 
+def _left_to_the_files(
+    resource: Resource, local: Configuration, by_target: Mapping[_LinkKey, Resource]
+) -> bool:
+    """A service-owned link the files do not hold, of a product they do hold."""
+    if not is_service_owned(resource) or resource.parent not in local:
+        return False
+    twin = local.get(resource.id) or by_target.get(
+        (resource.kind, resource.parent, link_target(resource))
+    )
+    return twin is None
+
+
 def _same(local: Resource, live: Resource) -> bool:
     built_in = live.kind is Kind.GROUP and live.properties.get("type") == "system"
-    return built_in or normalize(local) == normalize(live)
+    if built_in:
+        return True
+    wanted, current = comparable_pair(local, live)
+    return wanted == current
 
 
 def _as_written(resource: Resource, twin: Resource | None) -> Resource:

@@ -70,6 +70,9 @@ class Change:
     etag: str | None = None
     cascade: tuple[str, ...] = ()
     withheld: tuple[str, ...] = ()
+    early: bool = False
+    """A delete that runs before the creates: the resource holds a value a created or
+    changed one needs (an API path; see :mod:`apimsync.plan.conflicts`)."""
 
     @property
     def resource(self) -> Resource:
@@ -88,6 +91,9 @@ class Plan:
 
     changes: tuple[Change, ...] = ()
     unmanaged: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    """``<resource id><pointer>`` of the values the instance hides behind placeholders
+    (logger credentials): not compared, so a change to them cannot be seen."""
 
     def summary(self) -> dict[str, int]:
         """``{"add": n, "change": m, "destroy": k}`` (cascaded deletes are not counted)."""
@@ -97,3 +103,12 @@ class Plan:
     @property
     def is_empty(self) -> bool:
         return not self.changes
+
+    def deleted_ids(self) -> frozenset[str]:
+        """Every live id the plan removes: its deletes and what goes with them."""
+        return frozenset(
+            resource_id
+            for change in self.changes
+            if change.action is Action.DELETE
+            for resource_id in (change.resource_id, *change.cascade)
+        )

@@ -26,7 +26,8 @@ from apimsync.model import (
 )
 from apimsync.plan import pointer
 from apimsync.plan.changes import MISSING, Action, Change, FieldChange, Plan
-from apimsync.plan.normalize import comparable, link_target
+from apimsync.plan.conflicts import conflicts
+from apimsync.plan.normalize import comparable, comparable_pair, hidden_by_service, link_target
 from apimsync.plan.order import apply_order, identity, stage_of
 
 UNDELETABLE_KINDS = frozenset({Kind.PORTAL_SIGNUP, Kind.PORTAL_DELEGATION})
@@ -59,14 +60,19 @@ def compute_plan(
         update = _update(wanted, current, live_etags.get(current.id))
         if update is not None:
             changes.append(update)
-    deletable = [r for r in matching.live_only if _deletable(r)]
-    kept = [r for r in matching.live_only if not _deletable(r)]
+    live_only = [r for r in matching.live_only if not is_service_owned(r)]
+    deletable = [r for r in live_only if _deletable(r)]
+    kept = [r for r in live_only if not _deletable(r)]
     if prune:
-        changes.extend(_deletes(deletable, live, matching, live_etags))
+        early = {identity(c.holder) for c in conflicts(desired, live)}
+        changes.extend(_deletes(deletable, live, matching, live_etags, early))
     else:
         kept.extend(deletable)
     unmanaged = sorted(kept, key=lambda r: (stage_of(r.id), identity(r.id)))
-    return Plan(tuple(apply_order(changes)), tuple(r.id for r in unmanaged))
+    unknown = tuple(
+        f"{current.id}{at}" for _, current in matching.pairs for at in hidden_by_service(current)
+    )
+    return Plan(tuple(apply_order(changes)), tuple(r.id for r in unmanaged), unknown)
 
 
 # -- matching --------------------------------------------------------------------------
@@ -129,7 +135,7 @@ def _create(resource: Resource) -> Change:
 
 
 def _update(wanted: Resource, current: Resource, etag: str | None) -> Change | None:
-    before, after = comparable(current), comparable(wanted)
+    after, before = comparable_pair(wanted, current)
     if before == after or _is_built_in(current):
         return None
     fields = field_changes(before, after) or (FieldChange("", freeze(before), freeze(after)),)
@@ -163,12 +169,28 @@ def _is_built_in(resource: Resource) -> bool:
     )
 
 
+ADMINISTRATORS = "/groups/administrators"
+
+
+def is_service_owned(resource: Resource) -> bool:
+    """A live resource the service makes on its own, which the files need not hold: the
+    link of a new product to Administrators (§8.1, [PRD20 e3], [PRD23 p@15000]). A plan
+    never deletes it nor lists it as unmanaged; the files may still hold it."""
+    return resource.kind is Kind.PRODUCT_GROUP_LINK and (
+        identity(link_target(resource) or "") == ADMINISTRATORS
+    )
+
+
 def _deletable(resource: Resource) -> bool:
     return resource.kind not in UNDELETABLE_KINDS and not _is_built_in(resource)
 
 
 def _deletes(
-    doomed: list[Resource], live: Configuration, matching: _Matching, etags: Mapping[str, str]
+    doomed: list[Resource],
+    live: Configuration,
+    matching: _Matching,
+    etags: Mapping[str, str],
+    early: set[str],
 ) -> list[Change]:
     """One delete per doomed resource whose ancestors stay; the rest ride in ``cascade``."""
     doomed_keys = {identity(r.id) for r in doomed}
@@ -191,6 +213,7 @@ def _deletes(
             _delete_fields(resource),
             etags.get(resource.id),
             tuple(sorted(cascades[identity(resource.id)], key=_cascade_key)),
+            early=identity(resource.id) in early,
         )
         for resource in doomed
         if _topmost_doomed_ancestor(resource.id, doomed_keys) is None

@@ -10,7 +10,14 @@ mean the same compare equal, whichever side they were read from:
 * full ARM ids (``/subscriptions/.../service/<svc>/apis/x``) become service-relative;
 * lists whose order the server does not keep (``protocols``, ``tags``) are sorted;
 * policies and fragments compare their canonical text (``format`` is ignored);
-* a secret named value's ``value`` is dropped: the server never returns it.
+* a secret named value's ``value`` is dropped: the server never returns it;
+* what the real service rewrites on every write is written its way (an operation's
+  leading ``/``, ``required: false`` left out, a version set's unused name), and what it
+  fills in is a default (a diagnostic's ``logClientIp``, correlation protocol and
+  query-string masking), as recorded in ``real-service-behaviour.md``.
+
+:func:`comparable_pair` compares a desired resource with a live one: values the service
+hides behind placeholders (logger credentials) are left out of both sides.
 """
 
 from __future__ import annotations
@@ -100,7 +107,15 @@ RULES: Mapping[Kind, KindRules] = MappingProxyType(
         Kind.LOGGER: KindRules("LoggerContractProperties", defaults={"/isBuffered": True}),
         Kind.DIAGNOSTIC: KindRules(
             "DiagnosticContractProperties",
-            defaults={"/logClientIp": False, "/operationNameFormat": "Name"},
+            # What the service fills in when a diagnostic is written without them
+            # (real-service-behaviour.md §11, [ADIAG23 p@14000], newest recorded).
+            defaults={
+                "/logClientIp": True,
+                "/httpCorrelationProtocol": "Legacy",
+                "/operationNameFormat": "Name",
+                "/frontend/request/dataMasking/queryParams": [{"value": "*", "mode": "Hide"}],
+                "/backend/request/dataMasking/queryParams": [{"value": "*", "mode": "Hide"}],
+            },
         ),
         Kind.POLICY: KindRules("PolicyContractProperties", read_only=("/format",)),
         Kind.PORTAL_SIGNUP: KindRules("PortalSignupSettingsProperties"),
@@ -247,6 +262,42 @@ def _single_to_list(settings: dict[str, Any], single: str, many: str) -> None:
         settings[many] = [value]
 
 
+def _operation(resource_id: str, data: dict[str, Any]) -> None:
+    """The service writes a URL template with a leading ``/`` and leaves ``required: false``
+    out of parameters (§7, [REV20 p@68000], [REV23 p@84000])."""
+    template = data.get("urlTemplate")
+    if isinstance(template, str) and not template.startswith("/"):
+        data["urlTemplate"] = "/" + template
+    request = data.get("request")
+    parameter_lists = [data.get("templateParameters")]
+    if isinstance(request, dict):
+        parameter_lists += [request.get("queryParameters"), request.get("headers")]
+        parameter_lists += [
+            representation.get("formParameters")
+            for representation in request.get("representations") or ()
+            if isinstance(representation, dict)
+        ]
+    parameter_lists += [
+        response.get("headers")
+        for response in data.get("responses") or ()
+        if isinstance(response, dict)
+    ]
+    for parameters in parameter_lists:
+        for parameter in parameters if isinstance(parameters, list) else ():
+            if isinstance(parameter, dict) and parameter.get("required") is False:
+                del parameter["required"]
+
+
+def _version_set(resource_id: str, data: dict[str, Any]) -> None:
+    """Only the scheme's own name means something: the service keeps the other one when
+    the scheme changes (§15, [AVS20 e6, e7])."""
+    scheme = str(data.get("versioningScheme", "")).casefold()
+    if scheme != "header":
+        data.pop("versionHeaderName", None)
+    if scheme != "query":
+        data.pop("versionQueryName", None)
+
+
 def _named_value(resource_id: str, data: dict[str, Any]) -> None:
     if data.get("secret") is True:
         data.pop("value", None)
@@ -286,6 +337,8 @@ def _try_canonical(text: str) -> str | None:
 _HOOKS: Mapping[Kind, Callable[[str, dict[str, Any]], None]] = MappingProxyType(
     {
         Kind.API: _api,
+        Kind.OPERATION: _operation,
+        Kind.API_VERSION_SET: _version_set,
         Kind.PRODUCT_API_LINK: _link,
         Kind.TAG_API_LINK: _link,
         Kind.TAG_OPERATION_LINK: _link,
@@ -300,6 +353,38 @@ def comparable(resource: Resource) -> dict[str, Any]:
     """:func:`normalize` as plain JSON (dicts and lists), for diffing and hashing."""
     result: dict[str, Any] = thaw(normalize(resource))
     return result
+
+
+_LOGGER_CREDENTIAL = re.compile(r"^\{\{Logger-Credentials-{1,2}[0-9A-Fa-f]{24}\}\}$")
+
+
+def hidden_by_service(live: Resource) -> tuple[str, ...]:
+    """Pointers of the values the service never returns as written: a logger's keys and
+    connection strings come back as a reference to a named value it made for them
+    (``{{Logger-Credentials--<id>}}``, §10, [LOG20 e2], [LOGEH21 p@31000])."""
+    if live.kind is not Kind.LOGGER:
+        return ()
+    credentials = live.properties.get("credentials")
+    if not isinstance(credentials, Mapping):
+        return ()
+    return tuple(
+        pointer.join(["credentials", key])
+        for key, value in credentials.items()
+        if isinstance(value, str) and _LOGGER_CREDENTIAL.match(value)
+    )
+
+
+def comparable_pair(wanted: Resource, live: Resource) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The comparable forms of a desired resource and its live counterpart, without the
+    values the live side hides (:func:`hidden_by_service`): those cannot be compared."""
+    after, before = comparable(wanted), comparable(live)
+    hidden = hidden_by_service(live)
+    for at in hidden:
+        _remove(after, at)
+        _remove(before, at)
+    if hidden:
+        after, before = _clean(after), _clean(before)
+    return after, before
 
 
 def strip_server_fields(resource: Resource) -> Resource:

@@ -2,7 +2,8 @@
 
 Creates and updates go first, stage by stage (:data:`STAGES`): what others refer to
 before what refers to it. Within a stage, a backend pool comes after the backends it
-lists and an API revision after its base API. Deletes come last, in the reverse order.
+lists and an API revision after its base API. Deletes come last, in the reverse order,
+except the ``early`` ones: they free a value a create needs, so they go before all.
 
 :func:`dependency_levels` groups the changes into levels whose changes do not depend on
 each other and may run in parallel; :func:`apply_order` is the levels one after another.
@@ -110,9 +111,14 @@ def _depths(changes: Iterable[Change]) -> dict[str, int]:
 def dependency_levels(changes: Iterable[Change]) -> list[list[Change]]:
     """The changes in levels: every change depends only on changes of earlier levels."""
     changes = list(changes)
+    early = [c for c in changes if c.action is Action.DELETE and c.early]
     forward = [c for c in changes if c.action is not Action.DELETE]
-    backward = [c for c in changes if c.action is Action.DELETE]
-    return _levels(forward, reverse=False) + _levels(backward, reverse=True)
+    backward = [c for c in changes if c.action is Action.DELETE and not c.early]
+    return (
+        _levels(early, reverse=True)
+        + _levels(forward, reverse=False)
+        + _levels(backward, reverse=True)
+    )
 
 
 def _levels(changes: list[Change], *, reverse: bool) -> list[list[Change]]:

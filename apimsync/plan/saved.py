@@ -17,7 +17,8 @@ The file is JSON::
           "before": {...} | null,                    # live properties at plan time, masked
           "live": {"etag": "..." | null, "fingerprint": "sha256:..."} | null,
           "fields": [{"path": "/url", "before": ..., "after": ...}],  # absent side omitted
-          "cascade": ["/apis/x/operations/y", ...]
+          "cascade": ["/apis/x/operations/y", ...],
+          "early": true                              # deletes run before creates (optional)
         }
       ],
       "unmanaged": [...],
@@ -103,6 +104,7 @@ def _save_change(change: Change) -> dict[str, Any]:
         "live": _live(change),
         "fields": [_save_field(change, field, secret) for field in change.fields],
         "cascade": list(change.cascade),
+        **({"early": True} if change.early else {}),
     }
 
 
@@ -235,6 +237,7 @@ def _load_change(entry: Any, where: str) -> Change:
         etag=_etag(entry.get("live"), f"{where}.live"),
         cascade=tuple(_items(entry, "cascade", where, _string)),
         withheld=tuple(sorted(_string_map(entry.get("withheld"), f"{where}.withheld"))),
+        early=entry.get("early") is True,
     )
     _check_sides(change, where)
     return change

@@ -114,13 +114,29 @@ class BadAnswer(TargetProblem):
         )
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def same_origin(url: str, endpoint: str) -> bool:
-    """Whether ``url`` is on the scheme, host and port of ``endpoint``."""
-    mine, theirs = urlsplit(endpoint), urlsplit(url)
-    return (theirs.scheme.lower(), theirs.netloc.lower()) == (
-        mine.scheme.lower(),
-        mine.netloc.lower(),
-    )
+    """Whether ``url`` is on the scheme, host and port of ``endpoint``, compared as URLs:
+    ARM spells the default port out in the links it writes
+    (``https://management.azure.com:443/...``), so the port is compared with defaults
+    applied, not as text. Credentials in a URL make it another origin."""
+    theirs = _origin(url)
+    return theirs is not None and theirs == _origin(endpoint)
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return None  # a port that is not a number
+    host = (parts.hostname or "").rstrip(".")
+    if not host or port is None or parts.username is not None or parts.password is not None:
+        return None
+    return scheme, host, port
 
 
 class CallFailed(ApimsyncError):

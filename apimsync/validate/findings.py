@@ -26,6 +26,9 @@ class Finding:
     severity: Severity
     code: str
     message: str
+    subject: str | None = None
+    """For a reference that does not resolve: the name it gives (plan checks it against the
+    instance)."""
 
     @property
     def is_error(self) -> bool:
@@ -52,11 +55,15 @@ class Findings:
     def __init__(self) -> None:
         self._items: list[Finding] = []
 
-    def error(self, path: str, line: int, column: int, code: str, message: str) -> None:
-        self._items.append(Finding(path, line, column, Severity.ERROR, code, message))
+    def error(
+        self, path: str, line: int, column: int, code: str, message: str, subject: str | None = None
+    ) -> None:
+        self._items.append(Finding(path, line, column, Severity.ERROR, code, message, subject))
 
-    def warning(self, path: str, line: int, column: int, code: str, message: str) -> None:
-        self._items.append(Finding(path, line, column, Severity.WARNING, code, message))
+    def warning(
+        self, path: str, line: int, column: int, code: str, message: str, subject: str | None = None
+    ) -> None:
+        self._items.append(Finding(path, line, column, Severity.WARNING, code, message, subject))
 
     def add(self, finding: Finding) -> None:
         self._items.append(finding)

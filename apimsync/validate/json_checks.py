@@ -151,12 +151,33 @@ def _fast_validator(kind: str) -> jsonschema_rs.Validator:
 
 @functools.cache
 def _validator(kind: str) -> Draft202012Validator:
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
     # Not checked against the meta-schema here: the schemas ship with apimsync and a test
     # checks them; that check would cost every run (and every hook) more than it validates.
     schema = json.loads(schema_path(kind).read_text(encoding="utf-8"))
-    return Draft202012Validator(inline_local_refs(schema))
+    ecma = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
+    validator: Draft202012Validator = ecma(inline_local_refs(schema))
+    return validator
+
+
+def _ecma_pattern(
+    validator: Draft202012Validator, pattern: str, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    """``pattern`` as JSON Schema means it (ECMA-262, like the compiled pre-check): a final
+    ``$`` matches only at the very end, where Python's also matches before a final
+    newline (``"x\n"`` would pass ``^[a-z]+$``)."""
+    from jsonschema import ValidationError
+
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@functools.cache
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
 
 
 _DEFS_PREFIX = "#/$defs/"

@@ -78,7 +78,12 @@ class ReferenceChecker:
         if name in known:
             return
         self._report(
-            located.path, ref.position, managed, code, self._missing_message(what, ref.name)
+            located.path,
+            ref.position,
+            managed,
+            code,
+            self._missing_message(what, ref.name),
+            ref.name,
         )
 
     def _missing_message(self, what: str, name: str) -> str:
@@ -94,10 +99,16 @@ class ReferenceChecker:
         return f"names {what} '{name}', which is not in {where}; add it there or fix the name"
 
     def _report(
-        self, path: str, position: Position, as_error: bool, code: str, message: str
+        self,
+        path: str,
+        position: Position,
+        as_error: bool,
+        code: str,
+        message: str,
+        subject: str | None = None,
     ) -> None:
         report = self.findings.error if as_error else self.findings.warning
-        report(path, position.line, position.column, code, message)
+        report(path, position.line, position.column, code, message, subject)
 
     def _check_backend_named_values(self) -> None:
         for backend in self.configuration.of_kind(Kind.BACKEND):
@@ -112,6 +123,7 @@ class ReferenceChecker:
                         bool(self.named_values),
                         "unknown-named-value",
                         self._missing_message("named value", match.group(1)),
+                        match.group(1),
                     )
 
     # -- model rules -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from apimsync.formats.scm.reader import read_tree
 from apimsync.model import Configuration, Kind, Resource, make_resource
 from apimsync.plan import MISSING, Action, FieldChange, Plan, compute_plan
+from apimsync.plan.diff import is_service_owned
 from apimsync.plan.render import render_text
 from apimsync.policy.expressions import find_expressions
 from tests.conftest import EXPORTS
@@ -288,7 +289,51 @@ def test_pruned_resources_are_exactly_the_deletes_and_their_cascades(picked: set
     plan = compute_plan(desired, full, prune=True)
 
     removed = {c.resource_id for c in plan.changes} | {i for c in plan.changes for i in c.cascade}
-    assert removed | set(plan.unmanaged) == extra
+    kept_by_service = {r.id for r in full if r.id in extra - removed and is_service_owned(r)}
+    assert removed | set(plan.unmanaged) | kept_by_service == extra
     assert {c.action for c in plan.changes} <= {Action.DELETE}
     cascaded = [i for c in plan.changes for i in c.cascade]
     assert len(cascaded) == len(set(cascaded))
+
+
+def test_the_administrators_link_the_service_adds_is_neither_pruned_nor_unmanaged() -> None:
+    """§8.1 [PRD20 e3]: a new product comes back linked to Administrators."""
+    product = make_resource("/products/p", {"displayName": "P"})
+    link = make_resource(
+        "/products/p/groupLinks/administrators", {"groupId": "/groups/administrators"}
+    )
+    developers = make_resource(
+        "/products/p/groupLinks/developers", {"groupId": "/groups/developers"}
+    )
+
+    plan = compute_plan(
+        Configuration([product]), Configuration([product, link, developers]), prune=True
+    )
+
+    assert [c.resource_id for c in plan.changes] == [developers.id]
+    assert plan.unmanaged == ()
+    gone = compute_plan(Configuration(), Configuration([product, link]), prune=True)
+    assert gone.changes[0].cascade == (link.id,)  # deleted with its product
+
+
+def test_a_logger_key_the_service_hides_is_unknown_not_a_change() -> None:
+    """§10 [LOG20 e2]: the key comes back as {{Logger-Credentials-<id>}}."""
+    wanted = make_resource(
+        "/loggers/l",
+        {"loggerType": "applicationInsights", "credentials": {"instrumentationKey": "k"}},
+    )
+    live = make_resource(
+        "/loggers/l",
+        {
+            "loggerType": "applicationInsights",
+            "credentials": {
+                "instrumentationKey": "{{Logger-Credentials-5e7bae8e07b43d0e3879468c}}"
+            },
+            "isBuffered": True,
+        },
+    )
+
+    plan = compute_plan(Configuration([wanted]), Configuration([live]))
+
+    assert plan.is_empty
+    assert plan.unknown == ("/loggers/l/credentials/instrumentationKey",)

@@ -11,7 +11,14 @@ import pytest
 from apimsync.formats.scm.reader import read_tree
 from apimsync.jsonvalue import FrozenMap, thaw
 from apimsync.model import Kind, Resource, make_resource
-from apimsync.plan.normalize import RULES, SERVER_FILLED, normalize, service_relative
+from apimsync.plan.normalize import (
+    RULES,
+    SERVER_FILLED,
+    comparable_pair,
+    hidden_by_service,
+    normalize,
+    service_relative,
+)
 from tests.conftest import CORPUS
 from tests.plan.conftest import resource
 
@@ -249,3 +256,143 @@ def test_every_resource_of_every_export_normalizes(export: Path) -> None:
     for item in read_tree(export).configuration:
         form = normalize(item)
         assert form == normalize(make_resource(item.id, thaw(form)))  # idempotent
+
+
+# -- what the real service rewrites and fills in (real-service-behaviour.md) -------------
+
+
+def test_an_operation_compares_as_the_service_rewrites_it() -> None:
+    """§7 [REV20 p@68000]: a leading '/' is added, ``required: false`` is left out, empty
+    lists and ``policies: null`` are filled in."""
+    sent = make_resource(
+        "/apis/a/operations/o",
+        {
+            "displayName": "o",
+            "method": "GET",
+            "urlTemplate": "template_azsmnet2820/{id}",
+            "templateParameters": [{"name": "id", "type": "string", "required": True}],
+            "request": {
+                "queryParameters": [{"name": "q", "type": "string", "required": False}],
+                "headers": [{"name": "h", "type": "string", "required": False}],
+            },
+            "responses": [{"statusCode": 200, "headers": []}],
+        },
+    )
+    returned = make_resource(
+        "/apis/a/operations/o",
+        {
+            "displayName": "o",
+            "method": "GET",
+            "urlTemplate": "/template_azsmnet2820/{id}",
+            "templateParameters": [
+                {"name": "id", "type": "string", "required": True, "values": []}
+            ],
+            "request": {
+                "queryParameters": [{"name": "q", "type": "string", "values": []}],
+                "headers": [{"name": "h", "type": "string", "values": []}],
+                "representations": [],
+            },
+            "responses": [{"statusCode": 200, "representations": [], "headers": []}],
+            "policies": None,
+        },
+    )
+
+    assert normalize(sent) == normalize(returned)
+    required = thaw(normalize(returned))["templateParameters"][0]
+    assert required["required"] is True  # true is kept, and still compared
+
+
+def test_a_diagnostic_compares_with_the_defaults_the_service_fills_in() -> None:
+    """§11 [ADIAG23 p@14000]: a diagnostic written with only its logger comes back with
+    ``logClientIp``, ``httpCorrelationProtocol`` and query-string masking."""
+    masked = {
+        "headers": None,
+        "body": None,
+        "dataMasking": {"queryParams": [{"value": "*", "mode": "Hide"}]},
+    }
+    sent = make_resource("/apis/echo/diagnostics/applicationinsights", {"loggerId": "/loggers/l"})
+    returned = make_resource(
+        "/apis/echo/diagnostics/applicationinsights",
+        {
+            "alwaysLog": None,
+            "httpCorrelationProtocol": "Legacy",
+            "logClientIp": True,
+            "loggerId": ARM + "/loggers/l",
+            "sampling": None,
+            "frontend": {"request": masked, "response": None},
+            "backend": {"request": masked, "response": None},
+        },
+    )
+
+    assert normalize(sent) == normalize(returned)
+    assert normalize(make_resource(sent.id, {"loggerId": "/loggers/l", "logClientIp": False})) != (
+        normalize(returned)
+    )
+
+
+def test_a_version_set_ignores_the_name_its_scheme_does_not_use() -> None:
+    """§15 [AVS20 e6, e7]: switching the scheme keeps the other name on the service."""
+    wanted = make_resource(
+        "/apiVersionSets/v",
+        {"displayName": "v", "versioningScheme": "Query", "versionQueryName": "api-version"},
+    )
+    live = make_resource(
+        "/apiVersionSets/v",
+        {
+            "displayName": "v",
+            "versioningScheme": "Query",
+            "versionQueryName": "api-version",
+            "versionHeaderName": "x-ms-sdk-version",
+        },
+    )
+
+    assert normalize(wanted) == normalize(live)
+    other_name = make_resource(live.id, {**thaw(wanted.properties), "versionQueryName": "v"})
+    assert normalize(other_name) != normalize(live)
+
+
+def test_logger_credentials_the_service_hides_are_not_compared() -> None:
+    """§10 [LOG20 e2], [LOGEH21 p@31000]: keys come back as a named-value reference."""
+    wanted = make_resource(
+        "/loggers/insights",
+        {"loggerType": "applicationInsights", "credentials": {"instrumentationKey": "{{key}}"}},
+    )
+    live = make_resource(
+        "/loggers/insights",
+        {
+            "loggerType": "applicationInsights",
+            "description": None,
+            "credentials": {
+                "instrumentationKey": "{{Logger-Credentials--608ef446093a9d0afcfd56ea}}"
+            },
+            "isBuffered": True,
+            "resourceId": None,
+        },
+    )
+
+    assert hidden_by_service(live) == ("/credentials/instrumentationKey",)
+    after, before = comparable_pair(wanted, live)
+    assert after == before
+    described = make_resource(wanted.id, {**thaw(wanted.properties), "description": "d"})
+    after, before = comparable_pair(described, live)
+    assert after != before  # what the service shows is still compared
+    assert hidden_by_service(wanted) == ()
+
+
+def test_a_policy_compares_equal_to_the_services_reserialisation() -> None:
+    """§2.5 [POL20 e11], [GQL23 p@29000]: tabs, CRLF, no leading whitespace, ``<base />``."""
+    sent = (
+        '\r\n   <policies>\r\n  <inbound>\r\n    <set-header name="x-sdk-call" '
+        'exists-action="append">\r\n      <value>true</value>\r\n    </set-header>\r\n'
+        "    <base/>\r\n  </inbound>\r\n  <backend><base/></backend>\r\n</policies>\n"
+    )
+    returned = (
+        '<policies>\r\n\t<inbound>\r\n\t\t<set-header name="x-sdk-call" '
+        'exists-action="append">\r\n\t\t\t<value>true</value>\r\n\t\t</set-header>\r\n'
+        "\t\t<base />\r\n\t</inbound>\r\n\t<backend>\r\n\t\t<base />\r\n\t</backend>\r\n</policies>"
+    )
+    policy = "/apis/echo-api/policies/policy"
+
+    assert normalize(make_resource(policy, {"value": sent})) == normalize(
+        make_resource(policy, {"format": "xml", "value": returned})
+    )

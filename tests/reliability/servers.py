@@ -62,14 +62,16 @@ class TlsServer:
     """An HTTPS server on 127.0.0.1 (its own CA under ``folder``, or ``tls``); a context
     manager."""
 
-    def __init__(self, folder: Path, handler: Handler, tls: TlsFiles | None = None) -> None:
+    def __init__(
+        self, folder: Path, handler: Handler, tls: TlsFiles | None = None, port: int = 0
+    ) -> None:
         self.tls: TlsFiles = tls or ensure_tls(folder, "127.0.0.1")
         self.handler = handler
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.tls.server_cert, self.tls.server_key)
-        self._server = _Server(("127.0.0.1", 0), self, context)
+        self._server = _Server(("127.0.0.1", port), self, context)
         self.port = int(self._server.server_address[1])
         self.url = f"https://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

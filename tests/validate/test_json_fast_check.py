@@ -103,3 +103,10 @@ def test_a_trailing_newline_in_a_pattern_value_is_judged_like_jsonschema(
                 slow_valid = not any(True for _ in _validator(kind).iter_errors(mutated))
                 if _fast_validator(kind).is_valid(mutated):
                     assert slow_valid
+
+
+def test_a_final_newline_does_not_satisfy_an_anchored_pattern_in_either() -> None:
+    document = {"id": "/namedValues/n", "displayName": "name\n", "value": "v"}
+
+    _agree("named-value", document)
+    assert not _fast_validator("named-value").is_valid(document)
