@@ -100,10 +100,11 @@ def fetch_etags(
 
 
 def _etag(session: Session, resource_id: str) -> str | None:
-    group = session.operations(endpoint_of(resource_id).group)
+    endpoint = endpoint_of(resource_id)
+    read_etag = getattr(session.operations(endpoint.group), endpoint.etag_method)
 
     def head() -> str | None:
-        headers: Mapping[str, Any] = group.get_entity_tag(
+        headers: Mapping[str, Any] = read_etag(
             session.rg,
             session.service,
             *path_names(resource_id),
