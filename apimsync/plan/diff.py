@@ -27,8 +27,10 @@ from apimsync.model import (
 from apimsync.plan import pointer
 from apimsync.plan.changes import MISSING, Action, Change, FieldChange, Plan
 from apimsync.plan.conflicts import conflicts
+from apimsync.plan.imports import import_updates
 from apimsync.plan.normalize import comparable, comparable_pair, hidden_by_service, link_target
 from apimsync.plan.order import apply_order, identity, stage_of
+from apimsync.plan.revisions import with_explicit_revisions
 
 UNDELETABLE_KINDS = frozenset({Kind.PORTAL_SIGNUP, Kind.PORTAL_DELEGATION})
 """Singletons of the service: they can be changed, never deleted."""
@@ -51,6 +53,7 @@ def compute_plan(
     kinds out of the plan.
     """
     live_etags = etags or {}
+    desired, live = with_explicit_revisions(desired, live)
     matching = _match(
         [r for r in desired if r.kind not in ignore_kinds],
         [r for r in live if r.kind not in ignore_kinds],
@@ -60,6 +63,7 @@ def compute_plan(
         update = _update(wanted, current, live_etags.get(current.id))
         if update is not None:
             changes.append(update)
+    changes += import_updates(changes, desired, live, live_etags)
     live_only = [r for r in matching.live_only if not is_service_owned(r)]
     deletable = [r for r in live_only if _deletable(r)]
     kept = [r for r in live_only if not _deletable(r)]

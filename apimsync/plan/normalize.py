@@ -55,11 +55,15 @@ SERVER_FILLED = ("/provisioningState", "/createdDateTime", "/updatedDateTime")
 
 _SUBSCRIPTION_KEY_NAMES = {"header": "Ocp-Apim-Subscription-Key", "query": "subscription-key"}
 
+API_IMPORT_ONLY = ("/format", "/value", "/wsdlSelector", "/translateRequiredQueryParameters")
+"""An API's import properties (a specification to import): the service imports them and
+never returns them; what they define is compared as the operations they create."""
+
 RULES: Mapping[Kind, KindRules] = MappingProxyType(
     {
         Kind.API: KindRules(
             "ApiContractProperties",
-            read_only=("/isOnline", "/apiVersionSet", "/sourceApiId"),
+            read_only=("/isOnline", "/apiVersionSet", "/sourceApiId", *API_IMPORT_ONLY),
             defaults={
                 "/type": "http",
                 "/subscriptionRequired": True,

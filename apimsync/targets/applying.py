@@ -29,6 +29,7 @@ from apimsync.jsonvalue import thaw
 from apimsync.model import Kind
 from apimsync.plan.changes import Action, Change, Plan
 from apimsync.plan.order import dependency_levels, identity
+from apimsync.targets.apiwrites import ApiWrites
 from apimsync.targets.armids import api_key, expand_ids, path_names
 from apimsync.targets.calls import CallFailed, Retry, Session, TargetProblem
 from apimsync.targets.dependencies import Dependencies
@@ -197,6 +198,7 @@ class PlanApplier:
         self.parallelism = max(1, parallelism)
         self.outcomes = _Outcomes(on_event)
         self.dependencies = Dependencies(plan.changes)
+        self.api_writes = ApiWrites(session, plan)
         self._actions = {identity(c.resource_id): c.action.value for c in plan.changes}
         self._stop = threading.Event()
         session.on_retry = self._retried
@@ -286,11 +288,18 @@ class PlanApplier:
             return APPLIED
         if change.action is Action.CREATE and _is_built_in_group(change):
             return SKIPPED
+        if self.api_writes.covers(change):
+            return APPLIED
         options: dict[str, Any] = {}
         if change.action is Action.UPDATE and endpoint.etags and change.etag:
             options["if_match"] = change.etag
         body = self._body(change)
-        self._send(change, endpoint.group, endpoint.create, endpoint.lro, body, options)
+
+        def send(payload: dict[str, Any]) -> None:
+            self._send(change, endpoint.group, endpoint.create, endpoint.lro, payload, options)
+
+        if not self.api_writes.write(change, body, options, send):
+            send(body)
         return APPLIED
 
     def _delete(self, change: Change, endpoint: Endpoint) -> None:

@@ -373,7 +373,7 @@ class _RetryAfterPolling(ARMPolling):
 
     def _extract_delay(self) -> float:
         headers = self._pipeline_response.http_response.headers
-        value = _parse_retry_after(headers.get("Retry-After"))
+        value = parse_retry_after(headers.get("Retry-After"))
         return self._timeout if value is None else value
 
     def request_status(self, status_link: str) -> Any:
@@ -428,10 +428,10 @@ def _error_message(error: HttpResponseError) -> str:
 
 def _retry_after(error: HttpResponseError) -> float | None:
     headers = getattr(error.response, "headers", None) or {}
-    return _parse_retry_after(headers.get("Retry-After"))
+    return parse_retry_after(headers.get("Retry-After"))
 
 
-def _parse_retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None) -> float | None:
     if value is None or not value.strip():
         return None
     try:
