@@ -23,6 +23,9 @@ from apimsync.model import Configuration, Kind, Resource, kind_of, parent_id
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
+BUILT_IN_GROUPS = frozenset({"/groups/administrators", "/groups/developers", "/groups/guests"})
+"""The groups every instance has (ids case-folded)."""
+
 
 class LinkStyle(enum.Enum):
     """How a tree writes one kind of link."""

@@ -24,6 +24,7 @@ from apimsync.formats.apiops.documents import (
 )
 from apimsync.formats.apiops.jsonstyle import Escaping, escaping_of
 from apimsync.formats.apiops.layout import (
+    BUILT_IN_GROUPS,
     ApiopsLayout,
     Artifact,
     LinkStyle,
@@ -49,8 +50,6 @@ from apimsync.model import (
     policy_id_of,
 )
 from apimsync.validate.findings import Findings
-
-BUILT_IN_GROUPS = frozenset({"/groups/administrators", "/groups/developers", "/groups/guests"})
 
 _TOP_LEVEL: Mapping[Part, str] = MappingProxyType(
     {

@@ -23,7 +23,7 @@ from apimsync.errors import ModelError
 from apimsync.formats.apiops import specs
 from apimsync.formats.apiops.documents import REDACTED, with_properties
 from apimsync.formats.apiops.jsonstyle import dumps, escaping_of
-from apimsync.formats.apiops.layout import ApiopsLayout, LinkStyle
+from apimsync.formats.apiops.layout import BUILT_IN_GROUPS, ApiopsLayout, LinkStyle
 from apimsync.formats.apiops.paths import Part
 from apimsync.formats.files import WriteResult
 from apimsync.formats.textfile import TextStyle, resolve_inside, write_atomically
@@ -134,6 +134,8 @@ class _Renderer:
         if kind in UNSUPPORTED_KINDS:
             return None
         home = self.layout.homes.get(resource.id)
+        if home is None and self._leaves_out_built_in(resource):
+            return None
         artifact = self.layout.artifacts.get(home) if home else None
         graphql = kind is Kind.API_SCHEMA and _is_graphql(resource)
         if artifact is not None and artifact.at.part is not Part.SPECIFICATION and not graphql:
@@ -153,6 +155,14 @@ class _Renderer:
         if kind in _TOP_PARTS:
             return self.prefix + self.naming.information(_TOP_PARTS[kind], resource.name)
         return self._link_path(resource)
+
+    def _leaves_out_built_in(self, group: Resource) -> bool:
+        """The toolkit's extractor never writes the built-in groups (they exist on every
+        instance); v6 trees and apiops-cli hold them, and so do trees that already do."""
+        if group.kind is not Kind.GROUP or group.id.casefold() not in BUILT_IN_GROUPS:
+            return False
+        holds_some = any(rid.casefold() in BUILT_IN_GROUPS for rid in self.layout.homes)
+        return not self.cli and not holds_some
 
     def folder_of(self, resource_id: str) -> str:
         """The folder of an API, product or tag: where its information file is, or
