@@ -286,6 +286,56 @@ def _confirm(question: str) -> bool:
 
 
 @cli.command()
+@click.argument("source", type=DIRECTORY)
+@click.argument("destination", type=DIRECTORY)
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["scm", "apiops"]),
+    required=True,
+    help="The layout to write DESTINATION in.",
+)
+@flavour_option
+@layout_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Format of the report.",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Also print each file written.")
+def convert(
+    source: Path,
+    destination: Path,
+    to: str,
+    apiops_flavour: str | None,
+    layout: str | None,
+    output_format: str,
+    verbose: bool,
+) -> None:
+    """Write the configuration in SOURCE into DESTINATION in the other layout.
+
+    SOURCE holds api-management/ or an APIOps artifact folder (--layout forces which).
+    The report lists what does not carry over as it was, by resource and property.
+    """
+    from apimsync.commands.convert import convert as run
+
+    _finish(
+        lambda: run(
+            source,
+            destination,
+            Console(verbose=verbose),
+            to=to,
+            flavour=apiops_flavour,
+            layout=layout,
+            output_format=output_format,
+        )
+    )
+
+
+@cli.command()
 @click.option(
     "--example",
     type=DIRECTORY,
