@@ -423,6 +423,15 @@ def emulator() -> None:
     help="KIND:RATE, KIND one of 429, 500, 503, reset, conflict (repeatable).",
 )
 @click.option("--seed", type=int, default=None, help="Make faults repeatable.")
+@click.option(
+    "--lro-style",
+    type=click.Choice(["recorded", "async", "described"]),
+    default="recorded",
+    show_default=True,
+    help="Which writes answer 202 Accepted: 'recorded' as the real service's newest "
+    "recordings (named values 201/200, API import and schema PUT 202, API DELETE 200), "
+    "'async' all 202 as 2022-08-01 did, 'described' as the 2024-05-01 description says.",
+)
 def serve(
     data_dir: Path,
     host: str,
@@ -431,6 +440,7 @@ def serve(
     latency_ms: int,
     faults: tuple[str, ...],
     seed: int | None,
+    lro_style: str,
 ) -> None:
     """Run the emulator in the foreground until interrupted."""
     from apimsync.commands.emulator import serve as run
@@ -444,6 +454,7 @@ def serve(
             latency_ms=latency_ms,
             faults=faults,
             seed=seed,
+            lro_style=lro_style,
         )
     )
 

@@ -65,3 +65,11 @@ class InvalidConfiguration(ApimsyncError):
 
 class ModelError(ApimsyncError):
     """A change to the model breaks one of its rules (unknown parent, wrong kind...)."""
+
+
+class SpecificationError(ApimsyncError):
+    """An API specification (OpenAPI, Swagger, WSDL) cannot be read or mapped."""
+
+    def __init__(self, problem: str, where: str = "") -> None:
+        super().__init__(f"the API specification {where + ' ' if where else ''}{problem}")
+        self.problem = problem

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from apimsync.errors import UsageError
@@ -17,8 +18,9 @@ def serve(
     latency_ms: int,
     faults: Sequence[str],
     seed: int | None,
+    lro_style: str = "recorded",
 ) -> int:
-    from apimsync.emulator import parse_faults
+    from apimsync.emulator import EmulatorOptions, parse_faults
     from apimsync.emulator import serve as run
 
     try:
@@ -27,5 +29,8 @@ def serve(
         raise UsageError(str(error)) from None
     data_dir.mkdir(parents=True, exist_ok=True)
     print(f"apimsync emulator: starting; {data_dir / 'connection.json'} appears when ready")
-    run(data_dir, host, port, services, latency_ms, faults, seed)
+    options = EmulatorOptions(
+        data_dir, host, port, tuple(services), latency_ms, tuple(faults), seed
+    )
+    run(replace(options, lro_style=lro_style))
     return 0

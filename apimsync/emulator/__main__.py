@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from apimsync.emulator import lro
 from apimsync.emulator.server import EmulatorOptions, parse_faults, serve
 
 
@@ -27,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--subscription-id", default=None)
     parser.add_argument("--resource-group", default=None)
+    parser.add_argument("--lro-style", choices=lro.STYLES, default=lro.DEFAULT_STYLE, help=lro.HELP)
     return parser
 
 
@@ -52,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.seed,
         args.subscription_id,
         args.resource_group,
+        args.lro_style,
     )
     serve(options)
     return 0

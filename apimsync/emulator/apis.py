@@ -7,29 +7,28 @@ of them is current (``isCurrent``) and answers to the plain ``apis/{base}`` id. 
 or PATCH with ``isCurrent: true``, makes a revision current. Deleting ``apis/{base}``
 deletes the whole API; deleting the current revision alone is refused while others exist.
 
-Import (``format`` + ``value``): inline OpenAPI 3 / Swagger 2 JSON creates operations;
-documents behind a link (and other formats) cannot be fetched or read offline, so the
-API is created without operations.
+Import (``format`` + ``value``) and export (``?export=true``): see
+:mod:`apimsync.emulator.imports`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from apimsync.emulator.core import ArmError, Ctx, Reply, validation_error
+from apimsync.emulator import imports, lro
+from apimsync.emulator.core import Ctx, Reply, not_found, validation_error
 from apimsync.emulator.handlers import (
+    accepted,
     body_properties,
     check_if_match,
-    long_running,
     merge,
     page,
     written,
 )
 from apimsync.emulator.kinds import KINDS
 from apimsync.emulator.odata import rules
-from apimsync.emulator.resources import make_current, public, require, resolve_ref
+from apimsync.emulator.resources import make_current, public, require, resolve_ref, shape
 from apimsync.emulator.store import Row
 
 API = KINDS["api"]
@@ -40,11 +39,10 @@ API_DEFAULTS: dict[str, Any] = {
         "header": "Ocp-Apim-Subscription-Key",
         "query": "subscription-key",
     },
-    "authenticationSettings": {},
+    "authenticationSettings": {"oAuth2": None, "openid": None},
 }
+PROTOCOL_ORDER = ("http", "https", "ws", "wss")
 IMPORT_ONLY = ("format", "value", "wsdlSelector", "apiType", "translateRequiredQueryParameters")
-JSON_IMPORTS = ("openapi+json", "swagger-json")
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def _revision_target(ctx: Ctx, given: dict[str, Any]) -> tuple[str, str]:
@@ -96,10 +94,10 @@ def _validate(ctx: Ctx, row: Row) -> None:
     if not isinstance(props.get("path"), str):
         raise validation_error("'path' is required.", target="path")
     protocols = props.get("protocols") or []
-    if not isinstance(protocols, list) or any(
-        p not in ("http", "https", "ws", "wss") for p in protocols
-    ):
+    if not isinstance(protocols, list) or any(p not in PROTOCOL_ORDER for p in protocols):
         raise validation_error("'protocols' may hold http, https, ws and wss.", "protocols")
+    if protocols:
+        props["protocols"] = sorted(set(protocols), key=PROTOCOL_ORDER.index)  # §3.1
     if props.get("apiVersionSetId"):
         resolve_ref(ctx, props["apiVersionSetId"], "apiVersionSets", "apiVersionSetId")
     _check_unique_path(ctx, row)
@@ -131,6 +129,7 @@ def put_api(ctx: Ctx) -> Reply:
         old = ctx.store.get(ctx.service, path)
         check_if_match(ctx, old, required=False)
         fmt, document = _take_import(given)
+        imported = imports.read_import(ctx, fmt, document)
         make_it_current = given.pop("isCurrent", None) is True
         source: Row | None = None
         if old is None:
@@ -139,16 +138,32 @@ def put_api(ctx: Ctx) -> Reply:
             props = {k: v for k, v in {**old.props, **given}.items() if v is not None}
             props["apiRevision"], props["isCurrent"] = rev, old.props.get("isCurrent", False)
         row = Row("api", old.path if old else path, props, grp=f"apis/{base}")
-        _import_document(ctx, row, fmt, document)
+        if imported is not None:
+            imports.apply_import(row, imported, given)
         _validate(ctx, row)
         ctx.store.put(ctx.service, row)
         if source is not None and old is None:
             _copy_children(ctx, source, row)
-        _create_imported_operations(ctx, row)
+        if imported is not None:
+            imports.store_imported(ctx, row, imported)
         if make_it_current:
             make_current(ctx, row)
         ctx.forget_apis()
-    return written(ctx, API, row, 200 if old else 201, "put")
+    status = 200 if old else 201
+    if imported is not None and lro.answers_accepted(ctx.lro_style, lro.API_IMPORT):
+        return accepted(ctx, status)  # §5 [REV20 e2], [OAS20 e2]
+    return written(ctx, API, row, status, "put")
+
+
+def get_api(ctx: Ctx) -> Reply:
+    """An API, or with ``export=true`` its export (:mod:`apimsync.emulator.imports`)."""
+    ref = ctx.api(ctx.params["apiId"])
+    row = ctx.store.get(ctx.service, ref.rev_path) if ref.exists else None
+    if row is None:
+        raise not_found("Api")
+    if ctx.query.get("export", "").lower() == "true":
+        return imports.export_api(ctx, row)
+    return Reply(200, shape(ctx, API, row), {"ETag": row.etag})
 
 
 def patch_api(ctx: Ctx) -> Reply:
@@ -156,13 +171,16 @@ def patch_api(ctx: Ctx) -> Reply:
         ref = ctx.api(ctx.params["apiId"])
         old = ctx.store.get(ctx.service, ref.rev_path) if ref.exists else None
         if old is None:
-            raise ArmError(404, "ResourceNotFound", "API not found.")
+            raise not_found("Api")
         check_if_match(ctx, old, required=True)
         given = body_properties(ctx, API)
         make_it_current = given.pop("isCurrent", None) is True
         for key in (*IMPORT_ONLY, "apiRevision", "sourceApiId"):
             given.pop(key, None)
+        clears_auth = given.get("authenticationSettings") == {}
         row = Row("api", old.path, merge(old.props, given), grp=old.grp)
+        if clears_auth:  # an empty object clears the settings (§3.3 [API20 e11/e8])
+            row.props["authenticationSettings"] = dict(API_DEFAULTS["authenticationSettings"])
         _validate(ctx, row)
         ctx.store.put(ctx.service, row)
         if make_it_current:
@@ -188,104 +206,48 @@ def delete_api(ctx: Ctx) -> Reply:
                 ctx.store.delete_tree(ctx.service, revision.key)
             ctx.store.delete_tree(ctx.service, ref.base_path)
         ctx.forget_apis()
-    return long_running(ctx, Reply(202), 204)
+    # Recorded: 200 with no body (§3.4 [API20 e19], [REV20 p@136000]); the 2024-05-01
+    # description declares 202/204, which the SDK's begin_delete expects.
+    if lro.answers_accepted(ctx.lro_style, lro.API_DELETE):
+        return accepted(ctx, 204)
+    return Reply(200)
 
 
 def list_revisions(ctx: Ctx) -> Reply:
+    """The non-ARM revision list (§4 [REV20 p@104000], [REV23 p@140000]): relative ids,
+    every revision as ``{api};rev={n}`` (the current one too), newest first, the private
+    URL of the current revision without ``;rev=n``, and ``"nextLink": null`` at the end."""
     ref = ctx.api(ctx.params["apiId"])
     if not ref.exists:
-        raise ArmError(404, "ResourceNotFound", "API not found.")
+        raise not_found("Api")
     rows = sorted(ctx.store.group(ctx.service, ref.base_path), key=_revision_number)
-    items = [_revision_contract(ctx, ref.base, row) for row in rows]
-    return page(ctx, items, rules("apiRevision"), record=lambda item: item)
+    items = [_revision_contract(ref.base, row) for row in reversed(rows)]
+    reply = page(ctx, items, rules("apiRevision"), record=lambda item: item)
+    reply.body.setdefault("nextLink", None)
+    return reply
 
 
 def _revision_number(row: Row) -> int:
     return int(str(row.props.get("apiRevision", "0")))
 
 
-def _revision_contract(ctx: Ctx, base: str, row: Row) -> dict[str, Any]:
+def _revision_contract(base: str, row: Row) -> dict[str, Any]:
     rev = str(row.props.get("apiRevision"))
-    item = {
-        "apiId": ctx.arm_id(f"apis/{base};rev={rev}"),
+    current = bool(row.props.get("isCurrent"))
+    path = str(row.props.get("path", "")).strip("/")
+    return {
+        "id": f"/apis/{base};rev={rev}/revisions/{base};rev={rev}",
+        "apiId": f"/apis/{base};rev={rev}",
         "apiRevision": rev,
-        "createdDateTime": row.created,
-        "updatedDateTime": row.updated,
+        "createdDateTime": trimmed_time(row.created),
+        "updatedDateTime": trimmed_time(row.updated),
         "description": row.props.get("apiRevisionDescription"),
-        "privateUrl": f"/{str(row.props.get('path', '')).strip('/')};rev={rev}",
+        "privateUrl": f"/{path}" if current else f"/{path};rev={rev}",
         "isOnline": True,
-        "isCurrent": bool(row.props.get("isCurrent")),
+        "isCurrent": current,
     }
-    return {k: v for k, v in item.items() if v is not None}
 
 
-# -- import ----------------------------------------------------------------------------
-
-
-def _import_document(ctx: Ctx, row: Row, fmt: str | None, document: Any) -> None:
-    row.extra["operations"] = []
-    if fmt not in JSON_IMPORTS or document is None:
-        return
-    try:
-        spec = json.loads(document) if isinstance(document, str) else document
-    except json.JSONDecodeError as exc:
-        raise validation_error(f"The {fmt} document is not valid JSON.", target="value") from exc
-    if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
-        raise validation_error(f"The {fmt} document has no 'paths'.", target="value")
-    found = spec.get("info")
-    info: dict[str, Any] = found if isinstance(found, dict) else {}
-    row.props.setdefault("description", info.get("description"))
-    if info.get("title") and row.props.get("displayName") == row.name.split(";")[0]:
-        row.props["displayName"] = info["title"]
-    if "serviceUrl" not in row.props:
-        url = _server_url(spec)
-        if url:
-            row.props["serviceUrl"] = url
-    row.props = {k: v for k, v in row.props.items() if v is not None}
-    row.extra["operations"] = list(_operations_of(spec))
-
-
-def _server_url(spec: dict[str, Any]) -> str | None:
-    servers = spec.get("servers")
-    if isinstance(servers, list) and servers and isinstance(servers[0], dict):
-        url = servers[0].get("url")
-        return url if isinstance(url, str) else None
-    host = spec.get("host")
-    if isinstance(host, str):
-        scheme = (spec.get("schemes") or ["https"])[0]
-        return f"{scheme}://{host}{spec.get('basePath', '')}"
-    return None
-
-
-def _operations_of(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    out: list[tuple[str, dict[str, Any]]] = []
-    for url, methods in spec["paths"].items():
-        if not isinstance(methods, dict):
-            continue
-        for method, op in methods.items():
-            if method.lower() not in HTTP_METHODS or not isinstance(op, dict):
-                continue
-            name = op.get("operationId") or f"{method}-{url}"
-            op_id = re.sub(r"[^A-Za-z0-9-]+", "-", str(name)).strip("-")[:80] or method
-            params = re.findall(r"\{([^{}]+)\}", url)
-            props = {
-                "displayName": op.get("summary") or str(name),
-                "method": method.upper(),
-                "urlTemplate": url,
-                "templateParameters": [
-                    {"name": p, "type": "string", "required": True} for p in params
-                ],
-                "description": op.get("description"),
-                "responses": [
-                    {"statusCode": int(code), "description": (r or {}).get("description", "")}
-                    for code, r in (op.get("responses") or {}).items()
-                    if str(code).isdigit()
-                ],
-            }
-            out.append((op_id, {k: v for k, v in props.items() if v is not None}))
-    return out
-
-
-def _create_imported_operations(ctx: Ctx, api: Row) -> None:
-    for op_id, props in api.extra.get("operations", []):
-        ctx.store.put(ctx.service, Row("operation", f"{api.path}/operations/{op_id}", props))
+def trimmed_time(value: str) -> str:
+    """``2020-03-25T19:14:47.1Z`` for ``...47.100Z``: fractions without trailing zeros."""
+    return re.sub(r"\.?0+Z$", "Z", value) if "." in value else value

@@ -35,7 +35,8 @@ class ArmError(Exception):
         self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        # The service writes ``"details": null`` when it has none (catalogue §1.5).
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "details": None}
         if self.target:
             error["details"] = [{"code": self.code, "target": self.target, "message": self.message}]
         return {"error": error}
@@ -46,6 +47,8 @@ def validation_error(message: str, target: str | None = None) -> ArmError:
 
 
 def not_found(what: str) -> ArmError:
+    """The service's 404: ``"<Entity> not found."`` with its own entity names (``Api``,
+    ``NamedValue``, ``PoliciesConfiguration``...; catalogue §1.5)."""
     return ArmError(404, "ResourceNotFound", f"{what} not found.")
 
 
@@ -98,6 +101,8 @@ class Ctx:
     query: dict[str, str]
     headers: Mapping[str, str]
     body: Any = None
+    api_version: str = API_VERSION
+    lro_style: str = "recorded"
     _apis: dict[str, ApiRef] = field(default_factory=dict)
 
     @property
@@ -111,8 +116,12 @@ class Ctx:
         return self.service_id + ("/" + path if path else "")
 
     def url(self, path: str, **query: str) -> str:
-        pairs = {"api-version": API_VERSION, **query}
-        return self.endpoint + quote(self.arm_id(path), safe="/;=") + "?" + urlencode(pairs)
+        pairs = {"api-version": self.api_version, **query}
+        return self.absolute(path, pairs)
+
+    def absolute(self, path: str, query: Mapping[str, str]) -> str:
+        """The URL of ``path`` with ``query`` in the given order (``$`` as ``%24``)."""
+        return self.endpoint + quote(self.arm_id(path), safe="/;=") + "?" + urlencode(query)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -132,7 +141,7 @@ class Ctx:
     def _resolve_api(self, api_id: str) -> ApiRef:
         base, rev = split_api_id(api_id)
         if rev and not rev.isdigit():
-            raise not_found("API revision")
+            raise not_found("Api")
         revisions = self.store.group(self.service, f"apis/{base}")
         current = next((r for r in revisions if r.props.get("isCurrent")), None)
         if revisions:

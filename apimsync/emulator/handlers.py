@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from apimsync.emulator import odata
+from apimsync.emulator import lro, odata
 from apimsync.emulator.core import ArmError, Ctx, Reply, not_found, validation_error
 from apimsync.emulator.kinds import KINDS, Kind
 from apimsync.emulator.resources import GUARD, PREPARE, require, shape
@@ -52,7 +52,7 @@ def require_owner(ctx: Ctx, owner: str) -> None:
     parts = owner.split("/")
     if len(parts) == 2 and parts[0].lower() == "apis" and ";" not in parts[1]:
         if not ctx.api(parts[1]).exists:
-            raise not_found("API")
+            raise not_found("Api")
         return
     if ctx.store.get(ctx.service, owner) is None:
         raise not_found(COLLECTION_TITLES.get(parts[-2].lower(), "Parent resource"))
@@ -143,8 +143,25 @@ def long_running(ctx: Ctx, reply: Reply, code: int, resource_path: str | None = 
     return reply
 
 
+def accepted(ctx: Ctx, code: int, resource_path: str | None = None) -> Reply:
+    """A 202 as the service recorded it (pattern A, :mod:`apimsync.emulator.lro`)."""
+    op_id = secrets.token_hex(12)
+    ctx.store.put_operation(op_id, ctx.service, {"status": "Succeeded", "_code": code})
+    location = ctx.url(resource_path or ctx.rel_path, asyncId=op_id, asyncCode=str(code))
+    return Reply(202, None, {"Location": location})
+
+
+LRO_WRITES = {"namedValue": lro.NAMED_VALUE_WRITE, "apiSchema": lro.API_SCHEMA_PUT}
+"""Kinds whose writes follow the ``--lro-style`` switch."""
+
+
 def written(ctx: Ctx, kind: Kind, row: Row, status: int, verb: str) -> Reply:
     """The answer to a successful PUT or PATCH."""
+    switched = LRO_WRITES.get(kind.name)
+    if switched is not None:
+        if lro.answers_accepted(ctx.lro_style, switched):
+            return accepted(ctx, status)
+        return Reply(status, shape(ctx, kind, row), {"ETag": row.etag})
     body = shape(ctx, kind, row)
     reply = Reply(status, body, {"ETag": row.etag})
     if verb in kind.lro:
@@ -209,8 +226,10 @@ def page(
     if count:
         body["count"] = len(matched)
     if skip + size < len(matched):
-        query = {k: v for k, v in ctx.query.items() if k not in ("api-version", "$skip")}
-        body["nextLink"] = ctx.url(ctx.rel_path, **query, **{"$skip": str(skip + size)})
+        # As the service writes it: the request's query in its order, then ``$skip``.
+        query = {k: v for k, v in ctx.query.items() if k != "$skip"}
+        query["$skip"] = str(skip + size)
+        body["nextLink"] = ctx.absolute(ctx.rel_path, query)
     return Reply(200, body)
 
 

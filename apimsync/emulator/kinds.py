@@ -23,7 +23,10 @@ NO_PATCH = ("list", "head", "get", "put", "delete")
 
 @dataclass(frozen=True)
 class Kind:
-    """One resource type of the management API."""
+    """One resource type of the management API.
+
+    ``title`` is the entity name the service's messages use (``"Api not found."``).
+    """
 
     name: str
     title: str
@@ -67,7 +70,7 @@ def _ops(prefix: str, names: tuple[str, ...], **override: str) -> dict[str, str]
 def _policy_kind(name: str, title: str, parent: str, arm_type: str, prefix: str, lst: str) -> Kind:
     return Kind(
         name,
-        title,
+        "PoliciesConfiguration",
         f"{parent}policies" if not parent else f"{parent}/policies",
         "policyId",
         arm_type,
@@ -82,12 +85,11 @@ _KIND_LIST: tuple[Kind, ...] = (
     _policy_kind("policy", "Policy", "", f"{T}/policies", "Policy", "Policy_ListByService"),
     Kind(
         "api",
-        "API",
+        "Api",
         "apis",
         "apiId",
         f"{T}/apis",
         _ops("Api", CRUD),
-        lro=frozenset({"put", "delete"}),
         read_only=("isOnline", "provisioningState"),
         filters="name displayName description serviceUrl path isCurrent:eqne",
     ),
@@ -222,12 +224,13 @@ _KIND_LIST: tuple[Kind, ...] = (
     ),
     Kind(
         "versionSet",
-        "API version set",
+        "Api-version-set",
         "apiVersionSets",
         "versionSetId",
         f"{T}/apiVersionSets",
         _ops("ApiVersionSet", CRUD),
         required=("displayName", "versioningScheme"),
+        defaults={"versionQueryName": None, "versionHeaderName": None},  # §15 [AVS20 e3]
     ),
     Kind(
         "backend",
@@ -236,18 +239,19 @@ _KIND_LIST: tuple[Kind, ...] = (
         "backendId",
         f"{T}/backends",
         _ops("Backend", CRUD),
+        defaults={"title": None},  # §14 [BE20 e2]
         filters="name title url",
     ),
     Kind(
         "namedValue",
-        "Named value",
+        "NamedValue",
         "namedValues",
         "namedValueId",
         f"{T}/namedValues",
         _ops("NamedValue", CRUD),
         lro=frozenset({"put", "patch"}),
         required=("displayName",),
-        defaults={"secret": False},
+        defaults={"tags": None, "secret": False},  # §12 [NV20 e3]
         read_only=("provisioningState",),
         filters="tags displayName",
     ),
@@ -330,7 +334,7 @@ _KIND_LIST: tuple[Kind, ...] = (
         f"{T}/groups",
         _ops("Group", CRUD),
         required=("displayName",),
-        defaults={"builtIn": False, "type": "custom"},
+        defaults={"builtIn": False, "type": "custom", "externalId": None},  # §8.4 [GRP20 e4]
         read_only=("builtIn",),
         filters="name displayName description externalId:eq",
     ),
@@ -401,7 +405,7 @@ _KIND_LIST: tuple[Kind, ...] = (
         f"{T}/loggers",
         _ops("Logger", CRUD),
         required=("loggerType",),
-        defaults={"isBuffered": True},
+        defaults={"description": None, "isBuffered": True, "resourceId": None},  # §10
         filters="name description loggerType:eq resourceId",
     ),
     Kind(

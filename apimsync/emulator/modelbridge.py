@@ -67,6 +67,8 @@ LINK_FIELDS: Mapping[str, str] = MappingProxyType(
 )
 ID_FIELDS = ("apiVersionSetId", "apiId", "groupId", "productId", "operationId")
 FILE_TEXT_KEYS = frozenset({"description", "value"})
+UNMODELLED_KEYS = frozenset({"sample", "generatedSample"})
+"""Representation samples: the scm layout keeps them in files the model does not hold."""
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,10 @@ def _schema_document(document: Any) -> Any:
 
 def file_texts(value: Any, key: str = "") -> Any:
     """``value`` with ``\n`` line endings in the texts the scm layout keeps in files
-    (descriptions, example and schema values), as :func:`read_tree` gives them back."""
+    (descriptions, example and schema values), as :func:`read_tree` gives them back, and
+    without the samples it does not read."""
     if isinstance(value, dict):
-        return {k: file_texts(v, k) for k, v in value.items()}
+        return {k: file_texts(v, k) for k, v in value.items() if k not in UNMODELLED_KEYS}
     if isinstance(value, list):
         return [file_texts(v, key) for v in value]
     if isinstance(value, str) and key in FILE_TEXT_KEYS:

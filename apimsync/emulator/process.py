@@ -41,6 +41,7 @@ class EmulatorProcess:
         seed: int | None = None,
         subscription_id: str | None = None,
         resource_group: str | None = None,
+        lro_style: str = "recorded",
         startup_timeout: float = 30.0,
     ) -> None:
         if mode not in MODES:
@@ -56,6 +57,7 @@ class EmulatorProcess:
             seed,
             subscription_id,
             resource_group,
+            lro_style,
         )
         self.startup_timeout = startup_timeout
         self._emulator: Emulator | None = None
@@ -97,6 +99,7 @@ class EmulatorProcess:
             command += ["--subscription-id", opts.subscription_id]
         if opts.resource_group:
             command += ["--resource-group", opts.resource_group]
+        command += ["--lro-style", opts.lro_style]
         return command
 
     def _start_child(self) -> Connection:

@@ -16,39 +16,12 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from apimsync.emulator import policydocs
+from apimsync.emulator import policydocs, policyxml
 from apimsync.emulator.core import Ctx, not_found, validation_error
-from apimsync.emulator.kinds import KINDS, Kind
+from apimsync.emulator.kinds import Kind
 from apimsync.emulator.store import Row
 from apimsync.emulator.tokens import new_key
 
-BUILTIN_GROUPS = {
-    "administrators": (
-        "Administrators",
-        "Administrators is a built-in group containing the admin email account provided at "
-        "the time of service creation. Its membership is managed by the system.",
-    ),
-    "developers": (
-        "Developers",
-        "Developers is a built-in group. Its membership is managed by the system. "
-        "Signed-in users fall into this group.",
-    ),
-    "guests": (
-        "Guests",
-        "Guests is a built-in group. Its membership is managed by the system. "
-        "Unauthenticated users visiting the developer portal fall into this group.",
-    ),
-}
-DEFAULT_GLOBAL_POLICY = (
-    "<!--\r\n    IMPORTANT:\r\n    - Policy elements can appear only within the <inbound>, "
-    "<outbound>, <backend> section elements.\r\n    - To apply a policy to the incoming request "
-    "(before it is forwarded to the backend service), place a corresponding policy element "
-    "within the <inbound> section element.\r\n    - To apply a policy to the outgoing response "
-    "(before it is sent back to the caller), place a corresponding policy element within the "
-    "<outbound> section element.\r\n    - Policies are applied in the order of their "
-    "appearance, from the top down.\r\n-->\r\n<policies>\r\n  <inbound />\r\n  <backend>\r\n"
-    "    <forward-request />\r\n  </backend>\r\n  <outbound />\r\n  <on-error />\r\n</policies>"
-)
 MAX_GIT_TOKEN_DAYS = 30
 
 Prepare = Callable[[Ctx, Kind, Row, "Row | None"], None]
@@ -153,21 +126,73 @@ def _validate_document(ctx: Ctx, props: dict[str, Any], root_names: tuple[str, .
 # -- prepare hooks (validate and complete what a write stores) -------------------------
 
 
+def _reserialise(props: dict[str, Any]) -> None:
+    """Store the document as the service writes it back (tabs, CRLF; catalogue §2.5), in
+    the format it was sent in: the re-indenting works on the escaped form."""
+    text = str(props["value"])
+    written = policyxml.reserialise(
+        policydocs.to_xml(text) if props["format"] == "rawxml" else text
+    )
+    props["value"] = policydocs.to_rawxml(written) if props["format"] == "rawxml" else written
+
+
 def prepare_policy(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
     _validate_document(ctx, row.props, ("policies",))
+    _reserialise(row.props)
 
 
 def prepare_resolver_policy(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
     roots = ("http-data-source", "sql-data-source", "cosmosdb-data-source", "policies")
     _validate_document(ctx, row.props, roots)
+    _reserialise(row.props)
 
 
 def prepare_fragment(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
     _validate_document(ctx, row.props, ("fragment",))
 
 
+def _parameter_lists(props: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """(holder, key) of every parameter list of an operation."""
+    found: list[tuple[dict[str, Any], str]] = [(props, "templateParameters")]
+    request = props.get("request")
+    if isinstance(request, dict):
+        found += [(request, "queryParameters"), (request, "headers")]
+    responses = props.get("responses")
+    for response in responses if isinstance(responses, list) else []:
+        if isinstance(response, dict):
+            found.append((response, "headers"))
+    return found
+
+
+def normalise_operation(props: dict[str, Any]) -> None:
+    """§7 [REV20 p@68000], [REV23 p@84000]: empty lists filled in and ``policies: null``;
+    a missing ``request`` stays missing [POL20 e17]."""
+    for holder, key in _parameter_lists(props):
+        if not isinstance(holder.get(key), list):
+            holder[key] = []
+    for holder in [props.get("request"), *(props.get("responses") or [])]:
+        if isinstance(holder, dict):
+            holder.setdefault("representations", [])
+    props.setdefault("policies", None)
+
+
+def shape_operation(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    """A parameter stored with ``"required": false`` is shown without the key (§7); the
+    scm export still writes it, as the real exports do."""
+    for holder, key in _parameter_lists(props):
+        parameters = holder.get(key)
+        if isinstance(parameters, list):
+            holder[key] = [
+                {k: v for k, v in p.items() if not (k == "required" and v is False)}
+                if isinstance(p, dict)
+                else p
+                for p in parameters
+            ]
+
+
 def prepare_operation(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
     props = row.props
+    normalise_operation(props)
     template = str(props.get("urlTemplate", ""))
     declared = {
         str(p.get("name", "")).lower()
@@ -225,8 +250,28 @@ def _store_logger_secret(ctx: Ctx, value: str) -> str:
     return name
 
 
+def _diagnostic_side() -> dict[str, Any]:
+    masking = {"queryParams": [{"value": "*", "mode": "Hide"}]}
+    return {"request": {"headers": None, "body": None, "dataMasking": masking}, "response": None}
+
+
 def prepare_diagnostic(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    """Defaults as 2022-08-01 filled them for an API diagnostic ([ADIAG23 p@14000]); the
+    service-level ones were recorded only at 2019-01-01, so the newest recording serves
+    both. ``loggerId`` may be a full ARM id or ``/loggers/x``."""
     resolve_ref(ctx, row.props.get("loggerId"), "loggers", "loggerId")
+    if old is None:
+        defaults = {
+            "alwaysLog": None,
+            "httpCorrelationProtocol": "Legacy",
+            "logClientIp": True,
+            "sampling": None,
+            "frontend": _diagnostic_side(),
+            "backend": _diagnostic_side(),
+        }
+        row.props = {**defaults, **row.props}
+    else:
+        row.props.setdefault("logClientIp", old.props.get("logClientIp", True))
 
 
 def prepare_backend(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
@@ -256,16 +301,56 @@ def prepare_version_set(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None
 
 
 def prepare_product(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
+    """A new product is linked to Administrators; only the create answer shows it (§8.1)."""
     _one_of(row.props, "state", ("notPublished", "published"))
+    if old is not None:
+        return
+    group = ctx.store.get(ctx.service, "groups/administrators")
+    if group is None:
+        return
+    link = Row("productGroupLink", f"{row.path}/groupLinks/administrators", {}, ref=group.path)
+    link.props["groupId"] = ctx.arm_id(group.path)
+    ctx.store.put(ctx.service, link)
+    row.extra["groups"] = [_group_contract(ctx, group)]
+
+
+def _group_contract(ctx: Ctx, group: Row) -> dict[str, Any]:
+    props = group.props
+    return {
+        "id": ctx.arm_id(group.path),
+        "name": props.get("displayName"),
+        "description": props.get("description"),
+        "builtIn": bool(props.get("builtIn")),
+        "type": props.get("type"),
+        "externalId": props.get("externalId"),
+    }
+
+
+BUILT_IN_FIELDS = ("displayName", "description", "externalId", "type")
 
 
 def prepare_group(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
     if old is not None and old.props.get("builtIn"):
-        raise validation_error("A built-in group cannot be changed.")
+        _keep_built_in(ctx, row, old)
+        return
     _one_of(row.props, "type", ("custom", "external"))
     row.props["builtIn"] = False
     if row.props.get("type") == "external":
         require(row.props, ("externalId",))
+
+
+def _keep_built_in(ctx: Ctx, row: Row, old: Row) -> None:
+    """A built-in group written back unchanged is accepted (issue 11 e); a change is not."""
+    body = ctx.body if isinstance(ctx.body, dict) else {}
+    given = body.get("properties")
+    given = given if isinstance(given, dict) else {}
+    sent = {k: v for k, v in given.items() if k in BUILT_IN_FIELDS and v is not None}
+    changed = sorted(k for k, v in sent.items() if old.props.get(k) != v)
+    if changed:
+        raise validation_error(
+            f"A built-in group cannot be changed ('{changed[0]}' differs).", target=changed[0]
+        )
+    row.props = dict(old.props)
 
 
 def _link(target_kind: str, field_name: str, collection: str) -> Prepare:
@@ -422,10 +507,7 @@ def wanted_policy_format(ctx: Ctx) -> str:
 def shape_policy(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
     wanted = wanted_policy_format(ctx)
     props["value"] = policydocs.render(row.props["value"], row.props.get("format", "xml"), wanted)
-    if wanted == "xml":
-        props.pop("format", None)
-    else:
-        props["format"] = wanted
+    props["format"] = wanted  # "xml" also when the request sent no format [POL20 e4]
 
 
 def shape_fragment(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
@@ -436,7 +518,18 @@ def shape_fragment(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
 
 
 def shape_api(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
-    props["isCurrent"] = bool(row.props.get("isCurrent"))
+    """§3.1, §4: ``description: null`` when there is none; a non-current revision has no
+    ``isCurrent`` key at all; a GET (not a PUT answer) lists the two empty arrays of
+    ``authenticationSettings`` that 2022-08-01 added [GQL23 p@13000]."""
+    props.setdefault("description", None)
+    if row.props.get("isCurrent"):
+        props["isCurrent"] = True
+    else:
+        props.pop("isCurrent", None)
+    settings = props.get("authenticationSettings")
+    if ctx.method == "GET" and isinstance(settings, dict):
+        settings.setdefault("oAuth2AuthenticationSettings", [])
+        settings.setdefault("openidAuthenticationSettings", [])
     props["isOnline"] = True
     props["provisioningState"] = "Succeeded"
     if ctx.query.get("expandApiVersionSet", "").lower() == "true":
@@ -458,6 +551,14 @@ def _expand_version_set(ctx: Ctx, props: dict[str, Any]) -> None:
         "name": version_set.props.get("displayName"),
         **details,
     }
+
+
+def shape_product(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    """The groups a create linked (§8.1 [PRD20 e3]); 2022-08-01 PATCH shows ``[]``."""
+    if "groups" in row.extra:
+        props["groups"] = row.extra["groups"]
+    elif ctx.method == "PATCH":
+        props["groups"] = []
 
 
 def shape_release(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
@@ -513,6 +614,8 @@ SHAPE: dict[str, Shape] = {
     "resolverPolicy": shape_policy,
     "policyFragment": shape_fragment,
     "api": shape_api,
+    "operation": shape_operation,
+    "product": shape_product,
     "release": shape_release,
     "namedValue": shape_named_value,
     "apiSchema": shape_provisioned,
@@ -579,28 +682,3 @@ def git_token_expiry(value: Any) -> dt.datetime:
             f"'expiry' may be at most {MAX_GIT_TOKEN_DAYS} days ahead.", target="expiry"
         )
     return expiry
-
-
-def seed_service(ctx: Ctx) -> None:
-    """Create what every new instance has: built-in groups, the admin, keys, global policy."""
-    store, service = ctx.store, ctx.service
-    if store.get(service, "tenant/access") is not None:
-        return
-    for name in ("access", "gitAccess"):
-        row = Row("tenantAccess", f"tenant/{name}", {"enabled": True})
-        prepare_tenant_access(ctx, KINDS["tenantAccess"], row, None)
-        store.put(service, row)
-    for group_id, (display, description) in BUILTIN_GROUPS.items():
-        props = {"displayName": display, "description": description, "builtIn": True}
-        store.put(service, Row("group", f"groups/{group_id}", {**props, "type": "system"}))
-    admin = {
-        "firstName": "Administrator",
-        "lastName": "",
-        "email": "admin@example.com",
-        "state": "active",
-        "identities": [{"provider": "Azure", "id": "admin@example.com"}],
-    }
-    store.put(service, Row("user", "users/1", admin))
-    store.put(service, Row("groupUser", "groups/administrators/users/1", {}, ref="users/1"))
-    policy = {"value": DEFAULT_GLOBAL_POLICY, "format": "xml"}
-    store.put(service, Row("policy", "policies/policy", policy))

@@ -30,6 +30,7 @@ VERBS = {
     "delete": "DELETE",
 }
 API_OVERRIDES: dict[str, Handler] = {
+    "get": apis.get_api,
     "put": apis.put_api,
     "patch": apis.patch_api,
     "delete": apis.delete_api,

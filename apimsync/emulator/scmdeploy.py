@@ -30,11 +30,13 @@ from apimsync.emulator.modelbridge import (
     request_body,
     write_portal,
 )
+from apimsync.emulator.resources import normalise_operation
 from apimsync.emulator.scmrepo import Repository
 from apimsync.emulator.store import Row
 from apimsync.formats.layouts import TreeLayout
 from apimsync.formats.scm.kinds import ROOT_CONFIGURATION
 from apimsync.formats.scm.layout import Layout
+from apimsync.jsonvalue import thaw
 from apimsync.model import Configuration, Kind, Resource, last_segment, make_resource
 from apimsync.plan.normalize import normalize
 from apimsync.validate.findings import Finding
@@ -231,6 +233,17 @@ def apply_key(resource: Resource) -> tuple[int, bool, bool, str]:
     return APPLY_ORDER.index(resource.kind), pool, ";rev=" in resource.id, resource.id
 
 
+def as_stored(resource: Resource) -> Resource:
+    """``resource`` as a write would store it: the service's own normalisation applied
+    (an operation's ``required: false`` dropped, its empty lists filled), so a branch
+    that differs from the stored state only by it has nothing to change."""
+    if resource.kind is not Kind.OPERATION:
+        return resource
+    properties = thaw(resource.properties)
+    normalise_operation(properties)
+    return make_resource(resource.id, properties)
+
+
 def plan(current: Configuration, desired: Configuration) -> list[Change]:
     """The deletes (children first), then the creates and updates that make current desired."""
     existing = {r.id.lower(): r for r in current}
@@ -244,7 +257,7 @@ def plan(current: Configuration, desired: Configuration) -> list[Change]:
         old = existing.get(resource.id.lower())
         if old is None:
             changes.append(Change("Created", resource))
-        elif normalize(old) != normalize(resource):
+        elif normalize(old) != normalize(as_stored(resource)):
             changes.append(Change("Updated", resource, old))
     return changes
 

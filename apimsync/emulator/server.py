@@ -25,18 +25,19 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from apimsync.emulator import scm
+from apimsync.emulator import lro, scm, versions
 from apimsync.emulator.actions import service_resource
 from apimsync.emulator.certs import ensure_tls
-from apimsync.emulator.core import API_VERSION, PROVIDER, ArmError, Ctx, Reply
-from apimsync.emulator.resources import seed_service
+from apimsync.emulator.core import PROVIDER, ArmError, Ctx, Reply
+from apimsync.emulator.imports import exported_document
+from apimsync.emulator.newinstance import seed_service
 from apimsync.emulator.routes import Route, find_route
 from apimsync.emulator.store import Store, utc_now
 from apimsync.emulator.tokens import load_or_create_token, tokens_match
@@ -48,6 +49,7 @@ DEFAULT_RESOURCE_GROUP = "apimsync-emulator"
 FAULT_KINDS = ("429", "500", "503", "reset", "conflict")
 WRITE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
 LOGIN = "https://login.microsoftonline.com/common"
+LOCATION_NAME = "westus"
 ARM_PREFIX = (
     "subscriptions",
     None,
@@ -72,6 +74,11 @@ class EmulatorOptions:
     seed: int | None = None
     subscription_id: str | None = None
     resource_group: str | None = None
+    lro_style: str = lro.DEFAULT_STYLE
+    """Which writes answer 202 Accepted; see :mod:`apimsync.emulator.lro`."""
+
+    def __post_init__(self) -> None:
+        lro.check_style(self.lro_style)
 
 
 @dataclass(frozen=True)
@@ -456,14 +463,19 @@ class Emulator:
         raise _arm_error(401, "AuthenticationFailed", message, **{"WWW-Authenticate": challenge})
 
     def _answer(self, incoming: Incoming) -> Reply:
+        if incoming.parts[:2] == ["_emulator", "api-export"]:
+            return self._exported(incoming)  # a link like a blob SAS URL: no token needed
         if incoming.parts[:1] == ["_emulator"]:
             self._authenticate(incoming)
             return self._admin(incoming)
+        scope = self._arm_scope(incoming)
+        if scope is not None:
+            return scope
         try:
             target = self._classify(incoming)
         finally:
             self._authenticate(incoming)  # a 401 goes before any other answer
-        self._check_api_version(incoming)
+        self._check_api_version(incoming, versions.ACCEPTED.__contains__)
         if target is None:
             return self._service_list(incoming)
         service, rest, route, params = target
@@ -515,7 +527,55 @@ class Emulator:
             )
         return service, parts[len(ARM_PREFIX) + 1 :]
 
-    def _check_api_version(self, incoming: Incoming) -> None:
+    def _arm_scope(self, incoming: Incoming) -> Reply | None:
+        """The subscription or resource-group read a client makes before anything else.
+
+        Only the emulated subscription and group exist; their resources answer in the
+        Microsoft.Resources shape, at any well-formed api-version of that provider.
+        """
+        parts = [p.lower() for p in incoming.parts]
+        if parts[:1] != ["subscriptions"] or len(parts) not in (2, 4):
+            return None
+        if len(parts) == 4 and parts[2] != "resourcegroups":
+            return None
+        incoming.route_name = "/(subscription)" if len(parts) == 2 else "/(resource group)"
+        self._authenticate(incoming)
+        if incoming.method not in ("GET", "HEAD"):
+            raise _arm_error(405, "MethodNotAllowed", f"{incoming.method} is not allowed here.")
+        self._check_api_version(incoming, lambda v: bool(versions.RESOURCES_VERSION.match(v)))
+        if parts[1] != self.subscription_id.lower():
+            raise _arm_error(
+                404,
+                "SubscriptionNotFound",
+                f"The subscription '{incoming.parts[1]}' could not be found.",
+            )
+        subscription = f"/subscriptions/{self.subscription_id}"
+        if len(parts) == 2:
+            found = {
+                "id": subscription,
+                "subscriptionId": self.subscription_id,
+                "displayName": "apimsync emulator",
+                "state": "Enabled",
+            }
+            return Reply(200, found)
+        if parts[3] != self.resource_group.lower():
+            raise _arm_error(
+                404,
+                "ResourceGroupNotFound",
+                f"Resource group '{incoming.parts[3]}' could not be found.",
+            )
+        if incoming.method == "HEAD":
+            return Reply(204)
+        body: dict[str, Any] = {
+            "id": f"{subscription}/resourceGroups/{self.resource_group}",
+            "name": self.resource_group,
+            "type": "Microsoft.Resources/resourceGroups",
+            "location": LOCATION_NAME,
+            "properties": {"provisioningState": "Succeeded"},
+        }
+        return Reply(200, body)
+
+    def _check_api_version(self, incoming: Incoming, accepted: Callable[[str], bool]) -> None:
         version = incoming.query.get("api-version")
         if version is None:
             raise _arm_error(
@@ -523,12 +583,12 @@ class Emulator:
                 "MissingApiVersionParameter",
                 "The api-version query parameter (?api-version=) is required for all requests.",
             )
-        if version != API_VERSION:
+        if not accepted(version):
             raise _arm_error(
                 400,
                 "InvalidApiVersionParameter",
                 f"The api-version '{version}' is invalid. "
-                f"The supported versions are '{API_VERSION}'.",
+                f"The supported versions are '{versions.supported_list()}'.",
             )
 
     def _ctx(
@@ -553,6 +613,7 @@ class Emulator:
             query,
             headers,
             body,
+            lro_style=self.options.lro_style,
         )
 
     def _run(
@@ -563,6 +624,10 @@ class Emulator:
         route: Route,
         params: dict[str, str],
     ) -> Reply:
+        if any("/" in value for value in params.values()):
+            # An id segment that is a URL-encoded ARM id (``apis/%2Fsubscriptions%2F...``):
+            # the service answers 404 with no body at all (catalogue §1.5, [POL20 e10]).
+            return Reply(404)
         api_key = _api_write_key(incoming.method, rest)
         incoming.fault = self.faults.draw(
             incoming.method, incoming.path.lower(), api_key is not None
@@ -572,6 +637,7 @@ class Emulator:
         ctx = self._ctx(
             service, incoming.method, "/".join(rest), params, incoming.query, incoming.headers, body
         )
+        ctx.api_version = incoming.query["api-version"]
         if api_key is None:
             self._delay()
             return self._dispatch(ctx, route)
@@ -607,10 +673,20 @@ class Emulator:
 
     def _dispatch(self, ctx: Ctx, route: Route) -> Reply:
         if ctx.method == "GET" and "asyncId" in ctx.query:
-            operation = self.store.get_operation(ctx.service, ctx.query["asyncId"])
-            if operation is not None and operation.get("_code") == 204:
-                return Reply(204)
+            return self._async_result(ctx, route)
         return route.handler(ctx)
+
+    def _async_result(self, ctx: Ctx, route: Route) -> Reply:
+        """The GET on a 202's Location: the status the write had (``asyncCode``) with the
+        resource and its ETag (catalogue §1.3, [NV20 e3]); 204 once a delete is done."""
+        operation = self.store.get_operation(ctx.service, ctx.query["asyncId"])
+        code = operation.get("_code") if operation is not None else None
+        if code == 204:
+            return Reply(204)
+        reply = route.handler(ctx)
+        if reply.status == 200 and code in (200, 201):
+            reply.status = code
+        return reply
 
     def _service_list(self, incoming: Incoming) -> Reply:
         self._delay()
@@ -620,6 +696,17 @@ class Emulator:
         return Reply(200, {"value": items})
 
     # -- /_emulator -------------------------------------------------------------------
+
+    def _exported(self, incoming: Incoming) -> Reply:
+        """The document of an API export link (``imports.export_api``)."""
+        incoming.route_name = "/_emulator/api-export"
+        service = self.services.get(incoming.parts[2].lower()) if len(incoming.parts) > 3 else None
+        token = incoming.query.get("sig", "")
+        found = exported_document(self.store, service, token) if service and token else None
+        if incoming.method != "GET" or found is None:
+            raise _arm_error(404, "BlobNotFound", "The specified blob does not exist.")
+        text, content_type = found
+        return Reply(200, text.encode("utf-8"), {"Content-Type": content_type})
 
     def _admin(self, incoming: Incoming) -> Reply:
         incoming.route_name = "/_emulator/requests"
@@ -671,9 +758,12 @@ def _parse_body(raw: bytes) -> Any:
 
 
 def _send(handler: _Handler, reply: Reply, head_only: bool) -> None:
-    payload = b"" if reply.body is None else json.dumps(reply.body).encode("utf-8")
+    if isinstance(reply.body, bytes):
+        payload = reply.body  # a document, its Content-Type among the reply's headers
+    else:
+        payload = b"" if reply.body is None else _json(reply.body)
     handler.send_response(reply.status)
-    if reply.body is not None:
+    if reply.body is not None and not isinstance(reply.body, bytes):
         handler.send_header("Content-Type", "application/json; charset=utf-8")
     handler.send_header("Content-Length", "0" if head_only else str(len(payload)))
     handler.send_header("x-ms-request-id", str(uuid.uuid4()))
@@ -682,6 +772,12 @@ def _send(handler: _Handler, reply: Reply, head_only: bool) -> None:
     handler.end_headers()
     if payload and not head_only:
         handler.wfile.write(payload)
+
+
+def _json(body: Any) -> bytes:
+    """As the service writes JSON: 2-space indentation, CRLF line endings (catalogue §1.1).
+    Line breaks inside strings are escaped by the encoder, so only the layout's are CRLF."""
+    return json.dumps(body, indent=2).replace("\n", "\r\n").encode("utf-8")
 
 
 def _drop(handler: _Handler) -> None:

@@ -287,7 +287,7 @@ def list_operations_by_tags(ctx: Ctx) -> Reply:
     api_path = fill(ctx, "apis/{apiId}")
     api = ctx.store.get(ctx.service, api_path)
     if api is None:
-        raise not_found("API")
+        raise not_found("Api")
     items: list[dict[str, Any]] = []
     for operation in ctx.store.children(ctx.service, api.key, "operation"):
         for link in ctx.store.referencing(ctx.service, operation.key, "tagOperationLink"):

@@ -26,6 +26,12 @@ def create_api(client: ApiManagementClient, rg: str, svc: str, api_id: str, **pr
     return poller.result()
 
 
+def delete_api(raw: RawClient, api_id: str, if_match: str = "*") -> int:
+    """DELETE an API (or revision) over HTTPS: the service answers 200 as recorded (§3.4),
+    which the SDK's begin_delete (expecting 202/204) refuses."""
+    return raw.call("DELETE", f"apis/{api_id}", headers={"If-Match": if_match}).status
+
+
 def create_operation(
     client: ApiManagementClient, rg: str, svc: str, api_id: str, op_id: str
 ) -> Any:
@@ -41,7 +47,7 @@ def create_operation(
 
 
 def test_create_read_update_delete(
-    client: ApiManagementClient, rg: str, svc: str, uid: str
+    client: ApiManagementClient, raw: RawClient, rg: str, svc: str, uid: str
 ) -> None:
     api = create_api(client, rg, svc, uid, description="first")
     assert api.name == uid
@@ -60,34 +66,28 @@ def test_create_read_update_delete(
     again = create_api(client, rg, svc, uid, description="third")
     assert again.description == "third"
 
-    client.api.begin_delete(rg, svc, uid, if_match="*", polling_interval=0).result()
+    assert delete_api(raw, uid) == 200
     with pytest.raises(ResourceNotFoundError) as caught:
         client.api.get(rg, svc, uid)
     assert caught.value.error.code == "ResourceNotFound"
 
 
-def test_created_201_updated_200_and_lro_headers(raw: RawClient, uid: str) -> None:
+def test_created_201_updated_200_without_lro_headers(raw: RawClient, uid: str) -> None:
+    """A plain API PUT is synchronous (catalogue §1.3, [API20 e5])."""
     body = {"properties": {"displayName": uid, "path": uid}}
     created = raw.call("PUT", f"apis/{uid}", body)
     assert created.status == 201
     assert created.header("ETag")
-    assert created.header("Retry-After") == "0"
-    assert created.body["properties"]["provisioningState"] == "InProgress"
-    status = raw.call("GET", "", absolute=created.header("Azure-AsyncOperation"))
-    assert status.status == 200
-    assert status.body["status"] == "Succeeded"
-    final = raw.call("GET", "", absolute=created.header("Location"))
-    assert final.status == 200
-    assert final.body["properties"]["provisioningState"] == "Succeeded"
+    assert created.header("Location") is None and created.header("Azure-AsyncOperation") is None
+    assert created.body["properties"]["provisioningState"] == "Succeeded"
     assert raw.call("PUT", f"apis/{uid}", body).status == 200
-
-    deleted = raw.call("DELETE", f"apis/{uid}", headers={"If-Match": "*"})
-    assert deleted.status == 202
-    assert raw.call("GET", "", absolute=deleted.header("Location")).status == 204
-    assert raw.call("DELETE", f"apis/{uid}", headers={"If-Match": "*"}).status == 204
+    assert delete_api(raw, uid) == 200
+    assert delete_api(raw, uid) == 204
 
 
-def test_etag_conflicts_are_412(client: ApiManagementClient, rg: str, svc: str, uid: str) -> None:
+def test_etag_conflicts_are_412(
+    client: ApiManagementClient, raw: RawClient, rg: str, svc: str, uid: str
+) -> None:
     create_api(client, rg, svc, uid)
     _, etag = client.api.get(rg, svc, uid, cls=with_etag)
     client.api.update(rg, svc, uid, etag, {"properties": {"description": "changed"}})
@@ -96,12 +96,12 @@ def test_etag_conflicts_are_412(client: ApiManagementClient, rg: str, svc: str, 
         lambda: client.api.begin_create_or_update(
             rg, svc, uid, {"properties": {"path": uid}}, if_match=etag, polling_interval=0
         ).result(),
-        lambda: client.api.begin_delete(rg, svc, uid, if_match=etag, polling_interval=0).result(),
     ):
         with pytest.raises(HttpResponseError) as caught:
             attempt()
         assert caught.value.status_code == 412
         assert caught.value.error.code == "PreconditionFailed"
+    assert delete_api(raw, uid, if_match=etag) == 412
     assert client.api.get(rg, svc, uid).description == "changed"
 
 
@@ -171,7 +171,7 @@ def test_deleting_an_api_deletes_its_children_and_links(
     client.tag.assign_to_api(rg, svc, uid, uid)
     client.tag.assign_to_operation(rg, svc, uid, "op", uid)
 
-    client.api.begin_delete(rg, svc, uid, if_match="*", polling_interval=0).result()
+    assert delete_api(raw, uid) == 200
     create_api(client, rg, svc, uid)  # same id again: nothing of the old API survives
     assert list(client.api_operation.list_by_api(rg, svc, uid)) == []
     assert client.api_policy.list_by_api(rg, svc, uid).value == []
@@ -183,7 +183,9 @@ def test_deleting_an_api_deletes_its_children_and_links(
     assert raw.call("HEAD", f"products/{uid}/apis/{uid}").status == 404
 
 
-def test_revisions_and_releases(client: ApiManagementClient, rg: str, svc: str, uid: str) -> None:
+def test_revisions_and_releases(
+    client: ApiManagementClient, raw: RawClient, rg: str, svc: str, uid: str
+) -> None:
     create_api(client, rg, svc, uid, description="v1")
     create_operation(client, rg, svc, uid, "op")
     rev2 = client.api.begin_create_or_update(
@@ -193,12 +195,14 @@ def test_revisions_and_releases(client: ApiManagementClient, rg: str, svc: str, 
         {"properties": {"sourceApiId": f"/apis/{uid}", "apiRevisionDescription": "second"}},
         polling_interval=0,
     ).result()
-    assert (rev2.name, rev2.api_revision, rev2.is_current) == (f"{uid};rev=2", "2", False)
+    # a non-current revision has no isCurrent key at all (catalogue §4)
+    assert (rev2.name, rev2.api_revision, rev2.is_current) == (f"{uid};rev=2", "2", None)
     assert rev2.path == uid and rev2.description == "v1"  # copied from the source
     assert [o.name for o in client.api_operation.list_by_api(rg, svc, f"{uid};rev=2")] == ["op"]
     revisions = list(client.api_revision.list_by_service(rg, svc, uid))
-    assert [(r.api_revision, r.is_current) for r in revisions] == [("1", True), ("2", False)]
-    assert revisions[1].description == "second"
+    # newest first, as recorded (catalogue §4 [REV20 p@104000])
+    assert [(r.api_revision, r.is_current) for r in revisions] == [("2", False), ("1", True)]
+    assert revisions[0].description == "second"
     everything = {a.name for a in client.api.list_by_service(rg, svc, filter=f"path eq '{uid}'")}
     assert everything == {uid, f"{uid};rev=2"}
     current = {
@@ -215,16 +219,14 @@ def test_revisions_and_releases(client: ApiManagementClient, rg: str, svc: str, 
     assert release.notes == "ship"
     assert release.created_date_time is not None
     assert client.api.get(rg, svc, uid).api_revision == "2"
-    assert client.api.get(rg, svc, f"{uid};rev=1").is_current is False
-    with pytest.raises(HttpResponseError) as caught:
-        client.api.begin_delete(rg, svc, f"{uid};rev=2", if_match="*", polling_interval=0).result()
-    assert caught.value.status_code == 400
-    client.api.begin_delete(rg, svc, f"{uid};rev=1", if_match="*", polling_interval=0).result()
+    assert client.api.get(rg, svc, f"{uid};rev=1").is_current is None
+    assert delete_api(raw, f"{uid};rev=2") == 400  # the current revision
+    assert delete_api(raw, f"{uid};rev=1") == 200
     assert [r.api_revision for r in client.api_revision.list_by_service(rg, svc, uid)] == ["2"]
 
 
-def test_api_schemas_are_long_running(
-    client: ApiManagementClient, rg: str, svc: str, uid: str
+def test_api_schemas(
+    client: ApiManagementClient, raw: RawClient, rg: str, svc: str, uid: str
 ) -> None:
     create_api(client, rg, svc, uid)
     document = {"components": {"schemas": {"Pet": {"type": "object"}}}}
@@ -234,9 +236,10 @@ def test_api_schemas_are_long_running(
             "document": document,
         }
     }
-    schema = client.api_schema.begin_create_or_update(
-        rg, svc, uid, "s1", body, polling_interval=0
-    ).result()
+    accepted = raw.call("PUT", f"apis/{uid}/schemas/s1", body)
+    assert accepted.status == 202  # long-running as recorded (§6); the SDK expects 200/201
+    raw.call("GET", "", absolute=accepted.header("Location"))
+    schema = client.api_schema.get(rg, svc, uid, "s1")
     assert schema.provisioning_state == "Succeeded"
     assert schema.components == document["components"]
     assert [s.name for s in client.api_schema.list_by_api(rg, svc, uid)] == ["s1"]
@@ -345,7 +348,7 @@ def test_unsupported_filters_are_400(raw: RawClient, expression: str) -> None:
 
 
 def test_import_of_an_inline_openapi_document(
-    client: ApiManagementClient, rg: str, svc: str, uid: str
+    client: ApiManagementClient, raw: RawClient, rg: str, svc: str, uid: str
 ) -> None:
     document = {
         "openapi": "3.0.1",
@@ -368,7 +371,8 @@ def test_import_of_an_inline_openapi_document(
         },
     }
     body = {"properties": {"format": "openapi+json", "value": json.dumps(document), "path": uid}}
-    api = client.api.begin_create_or_update(rg, svc, uid, body, polling_interval=0).result()
+    assert raw.call("PUT", f"apis/{uid}", body).status == 202  # long-running as recorded (§5)
+    api = client.api.get(rg, svc, uid)
     assert (api.display_name, api.service_url) == ("Pets", "https://pets.example")
     ops = {o.name: o for o in client.api_operation.list_by_api(rg, svc, uid)}
     assert set(ops) == {"listPets", "deletePet"}

@@ -240,6 +240,7 @@ def example_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emula
         services=(SERVICE,),
         subscription_id=SUBSCRIPTION,
         resource_group=GROUP,
+        lro_style="described",  # the examples show the description's statuses, not 202s
     ) as running:
         yield running
 

@@ -180,12 +180,13 @@ def test_products_and_both_styles_of_links(
     )
     client.product_group.create_or_update(rg, svc, uid, "developers")
     groups = [g.name for g in client.product_group.list_by_product(rg, svc, uid)]
-    assert groups == ["developers", uid]
+    assert groups == ["administrators", "developers", uid]  # administrators: from the create
 
     client.product_api.delete(rg, svc, uid, f"{uid}-a")
     assert [a.name for a in client.product_api.list_by_product(rg, svc, uid)] == [f"{uid}-b"]
     client.product_group_link.delete(rg, svc, uid, "g1")
-    assert [g.name for g in client.product_group.list_by_product(rg, svc, uid)] == ["developers"]
+    remaining = [g.name for g in client.product_group.list_by_product(rg, svc, uid)]
+    assert remaining == ["administrators", "developers"]
     missing = raw.call(
         "PUT", f"products/{uid}/apiLinks/l9", {"properties": {"apiId": "/apis/missing"}}
     )

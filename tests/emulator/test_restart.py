@@ -15,7 +15,7 @@ def _populate(raw: RawClient) -> None:
     raw.call(
         "PUT", "namedValues/nv", {"properties": {"displayName": "nv", "value": "v", "secret": True}}
     )
-    raw.call("PUT", "apis/echo", {"properties": {"displayName": "Echo", "path": "echo"}})
+    raw.call("PUT", "apis/echo", {"properties": {"displayName": "Echo", "path": "mine"}})
     raw.call(
         "PUT",
         "apis/echo/operations/op",

@@ -72,7 +72,7 @@ class Target:
 
 @pytest.fixture(scope="module")
 def scm_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    services = (*SERVICES, "scm-broken", "scm-save", "scm-force", "scm-update")
+    services = (*SERVICES, "scm-broken", "scm-save", "scm-force", "scm-update", "scm-fresh")
     with EmulatorProcess(tmp_path_factory.mktemp("scm"), services=services) as running:
         yield running
 
@@ -191,14 +191,28 @@ def assert_same_listing(actual: dict[str, Any], expected: dict[str, Any]) -> Non
     assert actual == expected
 
 
-def expected_creates(model: dict[str, Resource]) -> Counter[str]:
-    """Every resource of the export, but the global policy and the built-in groups: a new
-    instance has those already (validate lists them as updates, if anything)."""
+def expected_creates(model: dict[str, Resource], fresh: dict[str, Resource]) -> Counter[str]:
+    """Every resource of the export but those a new instance has already (the global
+    policy, the built-in groups, echo-api, the starter and unlimited products...):
+    validate lists those as updates, if anything."""
     return Counter(
         OBJECT_TYPES[r.kind]
         for r in model.values()
-        if r.id != "/policies/policy" and not is_builtin(r)
+        if r.id not in fresh and r.id != "/policies/policy" and not is_builtin(r)
     )
+
+
+@pytest.fixture(scope="module")
+def new_instance(
+    scm_emulator: EmulatorProcess,
+    scm_client: ApiManagementClient,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Resource]:
+    """What a new instance holds, as its own save writes it."""
+    home = tmp_path_factory.mktemp("fresh")
+    target = target_for(scm_emulator.connection, scm_client, "scm-fresh", home / "home")
+    succeeded(target.run("save"))
+    return scm_model(read_tree(target.git.clone(target.url, home / "clone")).configuration)
 
 
 def comparable(model: dict[str, Resource]) -> dict[str, Any]:
@@ -208,9 +222,17 @@ def comparable(model: dict[str, Resource]) -> dict[str, Any]:
 # -- the full cycle -------------------------------------------------------------------
 
 
+def keyed(log: list[OperationResultLogItemContract]) -> list[tuple[str, str, str]]:
+    return [(str(i.object_type), str(i.action), str(i.object_key)) for i in log]
+
+
 @pytest.mark.parametrize("name", EXPORTS)
 def test_full_cycle_on_a_real_export(
-    scm_emulator: EmulatorProcess, scm_client: ApiManagementClient, tmp_path: Path, name: str
+    scm_emulator: EmulatorProcess,
+    scm_client: ApiManagementClient,
+    new_instance: dict[str, Resource],
+    tmp_path: Path,
+    name: str,
 ) -> None:
     conn = scm_emulator.connection
     target = target_for(conn, scm_client, f"scm-{name}", tmp_path / "home")
@@ -222,14 +244,16 @@ def test_full_cycle_on_a_real_export(
     log: list[OperationResultLogItemContract] = checked.action_log or []
     actions = Counter((i.object_type, i.action) for i in log)
     creates = Counter({t: n for (t, a), n in actions.items() if a == "Created"})
-    assert creates == expected_creates(model)
-    assert {t for t, a in actions if a != "Created"} <= {("Policy"), ("Group")}
-    assert not any(a == "Deleted" for _t, a in actions)
+    assert creates == expected_creates(model, new_instance)
+    changed = {key for _t, a, key in keyed(log) if a != "Created"}
+    assert changed <= set(new_instance) | {"/policies/policy"}
+    deleted = {key for _t, a, key in keyed(log) if a == "Deleted"}
+    assert deleted == set(new_instance) - set(model)
 
     succeeded(target.run("deploy"))
     groups = sorted(str(g.get("displayName")) for g in model.values() if g.kind is Kind.GROUP)
     assert_same_listing(listed(target), expected_listing(model, groups))
-    assert succeeded(target.run("validate")).action_log == []
+    assert keyed(succeeded(target.run("validate")).action_log or []) == []
     state = target.sync()
     assert (state.commit_id, state.is_export, state.is_synced) == (pushed, False, True)
 
@@ -402,7 +426,10 @@ def test_deploy_deletes_subscribed_products_only_with_force(
     deleted: list[OperationResultLogItemContract] = (
         succeeded(target.run("validate", force=True)).action_log or []
     )
-    assert {(i.object_type, i.object_key) for i in deleted} == {("Product", "/products/doomed")}
+    assert {(i.object_type, i.object_key) for i in deleted} == {
+        ("Product", "/products/doomed"),
+        ("ProductGroup", "/products/doomed/groupLinks/administrators"),  # made with it (§8.1)
+    }
     succeeded(target.run("deploy", force=True))
     assert "doomed" not in {p.name for p in client.product.list_by_service(rg, svc)}
     assert "doomed-sub" not in {s.name for s in client.subscription.list(rg, svc)}
@@ -472,7 +499,7 @@ def test_a_second_deploy_updates_creates_and_deletes(
     assert {("Deleted", "/apis/echo-api"), ("Deleted", "/products/starter")} <= actions
     assert {("Updated", "/apis/blank-api"), ("Created", "/backends/added")} <= actions
     succeeded(target.run("deploy"))
-    assert succeeded(target.run("validate")).action_log == []
+    assert keyed(succeeded(target.run("validate")).action_log or []) == []
     assert target.sync().commit_id == changed_head
 
     model = scm_model(changed)
