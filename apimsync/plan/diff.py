@@ -27,7 +27,7 @@ from apimsync.model import (
 from apimsync.plan import pointer
 from apimsync.plan.changes import MISSING, Action, Change, FieldChange, Plan
 from apimsync.plan.conflicts import conflicts
-from apimsync.plan.imports import import_updates
+from apimsync.plan.imports import import_updates, reapplied_policies
 from apimsync.plan.normalize import comparable, comparable_pair, hidden_by_service, link_target
 from apimsync.plan.order import apply_order, identity, stage_of
 from apimsync.plan.revisions import with_explicit_revisions
@@ -64,6 +64,7 @@ def compute_plan(
         if update is not None:
             changes.append(update)
     changes += import_updates(changes, desired, live, live_etags)
+    changes += reapplied_policies(changes, desired, live)
     live_only = [r for r in matching.live_only if not is_service_owned(r)]
     deletable = [r for r in live_only if _deletable(r)]
     kept = [r for r in live_only if not _deletable(r)]

@@ -1,4 +1,4 @@
-"""How deploy writes APIs: specification imports and revisions made current.
+"""How deploy writes APIs: specification imports, schemas and revisions made current.
 
 * An API that carries a specification (``format`` + ``value``, read from an APIOps
   folder) is imported when the plan creates it or changes its operations: one PUT with
@@ -7,6 +7,7 @@
   import is polled here (each poll retried on its own, only on the endpoint's host).
   The operations the import creates are not written again; their policies follow as
   usual. Other API writes leave the import properties out: there is nothing to import.
+* An API schema is written the same way: the service answers its PUT ``202`` too.
 * A new revision names its source (``sourceApiId``: the current revision), as the
   service requires.
 * A revision the plan makes current (:mod:`apimsync.plan.revisions`) is released, as
@@ -29,8 +30,8 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from apimsync.model import Kind, api_id_without_revision, last_segment
-from apimsync.plan.changes import Action, Change, Plan
-from apimsync.plan.imports import changed_operation_owners, has_specification
+from apimsync.plan.changes import MISSING, Action, Change, Plan
+from apimsync.plan.imports import DEFINED_KINDS, api_of, imported_apis
 from apimsync.plan.order import identity
 from apimsync.plan.revisions import REVISION, makes_current
 from apimsync.targets.calls import (
@@ -54,21 +55,14 @@ class ApiWrites:
 
     def __init__(self, session: Session, plan: Plan) -> None:
         self.session = session
-        owners = changed_operation_owners(plan.changes)
-        self.imported = {
-            identity(change.resource_id)
-            for change in plan.changes
-            if change.kind is Kind.API
-            and change.action is not Action.DELETE
-            and has_specification(change.after)
-            and (change.action is Action.CREATE or identity(change.resource_id) in owners)
-        }
+        self.imported = imported_apis(plan.changes)
 
     def covers(self, change: Change) -> bool:
-        """True for an operation write that the import of its API's specification makes."""
-        if change.kind is not Kind.OPERATION or change.action is Action.DELETE:
+        """True for an operation or schema write that the import of its API's
+        specification makes."""
+        if change.kind not in DEFINED_KINDS or change.action is Action.DELETE:
             return False
-        return identity(change.resource_id.rsplit("/operations/", 1)[0]) in self.imported
+        return api_of(change) in self.imported
 
     def write(
         self,
@@ -77,11 +71,20 @@ class ApiWrites:
         options: dict[str, Any],
         send: Callable[[dict[str, Any]], None],
     ) -> bool:
-        """Write an API change (``send`` is the plain write); False for other changes."""
-        if change.kind is not Kind.API or change.action is Action.DELETE:
+        """Write an API or API schema change (``send`` is the plain write); False for
+        other changes."""
+        if change.action is Action.DELETE:
+            return False
+        if change.kind is Kind.API_SCHEMA:
+            what = f"{change.action.value} '{change.resource_id}'"
+            self._put_long_running(what, change.resource_id, body, options)
+            return True
+        if change.kind is not Kind.API:
             return False
         properties = body["properties"]
         properties.pop("isCurrent", None)
+        for key in _cleared(change):
+            properties.setdefault(key, None)
         if change.action is Action.CREATE and REVISION in change.resource_id:
             base = api_id_without_revision(change.resource_id)
             properties.setdefault("sourceApiId", self.session.target.service_path + base)
@@ -100,15 +103,23 @@ class ApiWrites:
 
     def _import(self, change: Change, body: dict[str, Any], options: dict[str, Any]) -> None:
         properties = body["properties"]
-        if properties.get("type") == "soap" and str(properties.get("format", "")).startswith(
-            "wsdl"
-        ):
-            properties.setdefault("apiType", "soap")
-        session = self.session
+        wsdl = str(properties.get("format", "")).startswith("wsdl")
+        if wsdl and properties.get("type") == "soap":
+            properties.setdefault("apiType", "soap")  # a SOAP pass-through, not REST to SOAP
         what = f"import the specification of '{change.resource_id}'"
-        url = (
-            f"{session.target.service_path}/apis/{quote(last_segment(change.resource_id), safe='')}"
+        self._put_long_running(what, change.resource_id, body, options)
+
+    def _put_long_running(
+        self, what: str, resource_id: str, body: dict[str, Any], options: dict[str, Any]
+    ) -> None:
+        """PUT ``body`` and wait until the service is done: an import, or an API schema
+        (both answered 202, which the SDK 5.0 refuses for them)."""
+        session = self.session
+        names = resource_id.strip("/").split("/")
+        path = "/".join(
+            part if index % 2 == 0 else quote(part, safe="") for index, part in enumerate(names)
         )
+        url = f"{session.target.service_path}/{path}"
         headers = {"Content-Type": "application/json"}
         if options.get("if_match"):
             headers["If-Match"] = str(options["if_match"])
@@ -123,9 +134,9 @@ class ApiWrites:
                 raise HttpResponseError(response=response, error_format=ARMErrorFormat)
             return response
 
-        response = session.call(what, put, change.resource_id)
+        response = session.call(what, put, resource_id)
         if response.status_code == 202:
-            self._wait(what, change.resource_id, response)
+            self._wait(what, resource_id, response)
 
     def _wait(self, what: str, subject: str, accepted: Any) -> None:
         """Poll a long-running import until it is done (Location or Azure-AsyncOperation)."""
@@ -184,6 +195,31 @@ class ApiWrites:
             ),
             change.resource_id,
         )
+
+
+COPIED_TO_REVISIONS = (
+    "apiRevisionDescription",
+    "apiVersionDescription",
+    "description",
+    "termsOfServiceUrl",
+    "contact",
+    "license",
+)
+"""What a new revision copies from the one it is made from (§4), which it may not have."""
+
+
+def _cleared(change: Change) -> list[str]:
+    """Properties an API write must clear (send as null): the ones an update removes, and
+    those a new revision would copy from its source that the files do not give it."""
+    if change.action is Action.UPDATE:
+        return [
+            field.path[1:]
+            for field in change.fields
+            if field.after is MISSING and field.path.count("/") == 1
+        ]
+    if change.action is Action.CREATE and REVISION in change.resource_id:
+        return [key for key in COPIED_TO_REVISIONS if key not in change.resource.properties]
+    return []
 
 
 def _only_current_changes(change: Change) -> bool:

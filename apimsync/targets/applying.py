@@ -270,6 +270,11 @@ class PlanApplier:
         if change.action is Action.DELETE and failure.status == 404:
             self.outcomes.record(change, APPLIED, "it was already gone")
             return
+        if change.action is Action.DELETE and failure.status == 200:
+            # The service answers 200 to an API delete (recorded), which the SDK 5.0's
+            # long-running delete does not expect: the resource is gone all the same.
+            self.outcomes.record(change, APPLIED)
+            return
         if failure.status != 412:
             self.outcomes.record(change, FAILED, failure.message)
             return

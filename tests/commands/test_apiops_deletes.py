@@ -110,7 +110,7 @@ def shop(root: Path) -> Path:
 
 def deployed(instance: Instance, tmp_path: Path) -> Path:
     repo = shop(tmp_path / "repo")
-    instance.run("deploy", "--dir", repo, "--yes")
+    instance.run("deploy", "--dir", repo, "--yes", "--prune")  # a new instance's echo-api...
     return repo
 
 
@@ -124,7 +124,7 @@ def test_an_apiops_folder_deploys_plans_empty_and_pulls_clean(
     repo = shop(tmp_path / "repo")
 
     first = instance.plan_json(repo)
-    instance.run("deploy", "--dir", repo, "--yes")
+    instance.run("deploy", "--dir", repo, "--yes", "--prune")
     second = instance.run("plan", "--dir", repo, "--detailed-exitcode")
     instance.run("pull", "--dir", repo)
 

@@ -4,8 +4,9 @@ Every generation wraps the ARM ``properties`` in ``{"properties": {...}}``; apio
 adds ``id``, ``type`` and ``name`` and keeps nulls; the v7 pre-releases' link files add
 the link's ``name``. Reading drops nulls and makes the ids one resource holds of another
 service-relative (v6 wrote them in full, with the source instance's subscription and
-name). Writing merges the properties into the original document, so key order, the
-keys the model does not hold, nulls and the full form of an unchanged id survive.
+name: ``apiVersionSetId``, ``loggerId``, a pool's backends...). Writing merges the
+properties into the original document, so key order, the keys the model does not hold,
+nulls and the full form of an unchanged id survive.
 """
 
 from __future__ import annotations
@@ -15,11 +16,6 @@ from typing import Any
 
 from apimsync.jsonvalue import thaw
 from apimsync.plan.normalize import service_relative
-
-REFERENCE_KEYS = frozenset(
-    {"apiVersionSetId", "loggerId", "scope", "apiId", "groupId", "productId", "sourceApiId"}
-)
-"""Properties that hold the id of another resource of the service."""
 
 REDACTED = "*** REDACTED ***"
 """What apiops-cli writes instead of a secret value."""
@@ -32,11 +28,12 @@ def properties_of(document: Any) -> dict[str, Any] | None:
     found = document.get("properties", {})
     if not isinstance(found, Mapping):
         return None
-    properties = _without_nulls(found)
-    for key in REFERENCE_KEYS & properties.keys():
-        if isinstance(properties[key], str):
-            properties[key] = service_relative(properties[key])
-    return properties
+    return _without_nulls(found)
+
+
+def relative_ids(value: Any) -> Any:
+    """``value`` with every full ARM id of a resource of a service made service-relative."""
+    return _clean(value)
 
 
 def _without_nulls(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,6 +45,8 @@ def _clean(value: Any) -> Any:
         return _without_nulls(value)
     if isinstance(value, list):
         return [_clean(item) for item in value]
+    if isinstance(value, str):
+        return service_relative(value)  # an id in the source instance (v6), any depth
     return value
 
 

@@ -90,7 +90,9 @@ class Specification:
     value: str
     """What the API's ``value`` (or the GraphQL schema's document) was read as."""
     derived: frozenset[str] = frozenset()
-    """Ids of the operations the specification defines, as they were derived."""
+    """Ids of the operations (and schema) the specification defines, as they were derived."""
+    filled: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    """API properties the document decided because the API's file did not say them."""
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,10 @@ from apimsync.environments import (
     load_overlay,
 )
 from apimsync.errors import UsageError
-from apimsync.formats.apiops.documents import REFERENCE_KEYS
+from apimsync.formats.apiops.documents import relative_ids
 from apimsync.formats.jsonpos import JsonPositions, Position, escape_token
 from apimsync.formats.layouts import Location
 from apimsync.formats.textfile import resolve_inside
-from apimsync.plan.normalize import service_relative
 from apimsync.validate.findings import Finding, Severity
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -256,9 +255,7 @@ class _OverrideReader:
                 self._problem(_at(properties), '"properties" must be a map')
                 continue
             value, positions = _to_python(properties)
-            for key in REFERENCE_KEYS & value.keys():
-                if isinstance(value[key], str):
-                    value[key] = service_relative(value[key])
+            value = relative_ids(value)
             if collection == "apis":
                 for kept in _API_KEPT:
                     if value.pop(kept, None) is not None:

@@ -285,17 +285,31 @@ class _Reader:
                 "document": {"value": imported.value},
             }
             at = parse_path_of(path, self.prefix)
-            derived = self._add(path, at, None, [(schema_id, properties)])
-        else:
-            self.resources[api_id] = api.with_properties(
-                format=imported.format, value=imported.value
+            schema = self._add(path, at, None, [(schema_id, properties)])
+            self.specifications[api_id] = Specification(
+                api_id, path, extension, None, imported.value, frozenset(schema)
             )
-            operations = specs.operations_of(api_id, imported)
-            at = parse_path_of(path, self.prefix)
-            derived = self._add(path, at, None, operations)
-            self.artifacts[path] = Artifact(path, at, None, (api_id, *derived))
+            return
+        try:
+            derived = specs.derive(api_id, imported)
+        except specs.SpecificationProblem as problem:
+            self.error(path, "", "specification", f"{problem}; fix it or remove the file")
+            return
+        filled = {k: v for k, v in derived.api_properties.items() if k not in api.properties}
+        self.resources[api_id] = api.with_properties(
+            format=imported.format, value=imported.value, **filled
+        )
+        at = parse_path_of(path, self.prefix)
+        created = self._add(path, at, None, derived.resources)
+        self.artifacts[path] = Artifact(path, at, None, (api_id, *created))
         self.specifications[api_id] = Specification(
-            api_id, path, extension, imported.format, imported.value, frozenset(derived)
+            api_id,
+            path,
+            extension,
+            imported.format,
+            imported.value,
+            frozenset(created),
+            MappingProxyType(filled),
         )
 
     def _imported(self, path: str, extension: str) -> specs.Imported | None:

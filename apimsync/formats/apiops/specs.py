@@ -14,6 +14,9 @@ from typing import Any
 
 import yaml
 
+from apimsync.apispec import IMPORT_FORMATS, parse_specification
+from apimsync.errors import SpecificationError
+
 GRAPHQL_SCHEMA = "graphql"
 GRAPHQL_CONTENT_TYPE = "application/vnd.ms-azure-apim.graphql.schema"
 
@@ -88,7 +91,45 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def operations_of(api_id: str, imported: Imported) -> list[tuple[str, dict[str, Any]]]:
-    """The operations (id, properties) the service creates when it imports ``imported``
-    into ``api_id``."""
-    return []
+TAKEN_FROM_DOCUMENT = ("displayName", "description", "serviceUrl", "protocols")
+"""What an import takes from the document where the API's own properties do not say it."""
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What importing a specification into an API creates, as apimsync.apispec maps it."""
+
+    api_properties: dict[str, Any]
+    """The API properties the document decides (where the API's own do not)."""
+    resources: list[tuple[str, dict[str, Any]]]
+    """(id, properties) of the operations and the schema."""
+
+
+def derive(api_id: str, imported: Imported) -> Derived:
+    """What the service creates when it imports ``imported`` into ``api_id``: nothing for
+    the formats the mapping does not read (WSDL, WADL), as the emulator imports them.
+    :class:`SpecificationProblem` if the document cannot be mapped."""
+    if imported.format not in IMPORT_FORMATS:
+        return Derived({}, [])
+    try:
+        spec = parse_specification(imported.value, imported.format)
+    except SpecificationError as error:
+        raise SpecificationProblem(error.problem) from None
+    resources = [
+        (f"{api_id}/operations/{operation.name}", _plain(operation.properties))
+        for operation in spec.operations
+    ]
+    if spec.schema is not None:
+        schema = {"contentType": spec.schema.content_type, "document": spec.schema.document}
+        resources.append((f"{api_id}/schemas/{spec.schema.schema_id}", _plain(schema)))
+    taken = {
+        key: _plain(value)
+        for key, value in spec.api_properties.items()
+        if key in TAKEN_FROM_DOCUMENT and value is not None
+    }
+    return Derived(taken, resources)
+
+
+def _plain(value: Any) -> Any:
+    """JSON data (what the document's YAML may hold as dates or numbers stays text-safe)."""
+    return json.loads(json.dumps(value, default=str))

@@ -19,16 +19,30 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from apimsync.apispec import (
+    EXPORT_FORMATS,
+    IMPORT_FORMATS,
+    SpecOperation,
+    SpecSchema,
+    export_specification,
+)
 from apimsync.errors import ModelError
 from apimsync.formats.apiops import specs
 from apimsync.formats.apiops.documents import REDACTED, with_properties
 from apimsync.formats.apiops.jsonstyle import dumps, escaping_of
-from apimsync.formats.apiops.layout import BUILT_IN_GROUPS, ApiopsLayout, LinkStyle
+from apimsync.formats.apiops.layout import BUILT_IN_GROUPS, ApiopsLayout, LinkStyle, Specification
 from apimsync.formats.apiops.paths import Part
 from apimsync.formats.files import WriteResult
 from apimsync.formats.textfile import TextStyle, resolve_inside, write_atomically
 from apimsync.jsonvalue import thaw
-from apimsync.model import Configuration, Kind, Resource, api_id_without_revision, last_segment
+from apimsync.model import (
+    Configuration,
+    Kind,
+    Resource,
+    api_id_without_revision,
+    last_segment,
+    make_resource,
+)
 from apimsync.plan.normalize import comparable
 
 JSON_STYLE = TextStyle(newline="\n", final_newline=False, indent=2)
@@ -98,6 +112,7 @@ class _Renderer:
         self.prefix = layout.prefix
         self.cli = self.naming.cli
         self.output: dict[str, bytes] = {}
+        self._schema_uses: frozenset[str] | None = None
 
     def render(self) -> dict[str, bytes]:
         by_path: dict[str, list[Resource]] = defaultdict(list)
@@ -137,15 +152,17 @@ class _Renderer:
         if home is None and self._leaves_out_built_in(resource):
             return None
         artifact = self.layout.artifacts.get(home) if home else None
-        graphql = kind is Kind.API_SCHEMA and _is_graphql(resource)
-        if artifact is not None and artifact.at.part is not Part.SPECIFICATION and not graphql:
+        if artifact is not None and artifact.at.part is Part.SPECIFICATION:
+            return None  # an operation or schema the specification defines; written with it
+        if artifact is not None and not (kind is Kind.API_SCHEMA and _is_graphql(resource)):
             return home
         if kind is Kind.POLICY:
             return self._policy_path(resource)
         if kind is Kind.OPERATION:
             return self._nested(Part.OPERATION, resource) if self.cli else None
         if kind is Kind.API_SCHEMA:
-            return None if _is_graphql(resource) else self._nested(Part.API_SCHEMA, resource)
+            in_specification = _is_graphql(resource) or resource.id in self._used_schemas()
+            return None if in_specification else self._nested(Part.API_SCHEMA, resource)
         if kind is Kind.API_RELEASE:
             return self._nested(Part.API_RELEASE, resource)
         if kind is Kind.DIAGNOSTIC and resource.parent is not None:
@@ -263,6 +280,10 @@ class _Renderer:
         if resource.kind is Kind.API:
             for key in ("format", "value", "apiType", "wsdlSelector"):
                 properties.pop(key, None)
+            spec = self.layout.specifications.get(resource.id)
+            for key, value in (spec.filled if spec is not None else {}).items():
+                if properties.get(key) == value:
+                    del properties[key]  # the specification says it, not the file
         elif resource.kind is Kind.POLICY_FRAGMENT and not self.cli:
             properties.pop("format", None)
             properties.pop("value", None)
@@ -337,24 +358,76 @@ class _Renderer:
             self._claim(*self._spec_text(api.id, folder, "graphql", text))
             return
         spec = self.layout.specifications.get(api.id)
-        operations = self._operations(api.id)
+        defined = [*self._operations(api.id), *self._schemas_of(api.id)]
         value = api.properties.get("value")
         form = api.properties.get("format")
         unchanged = spec is not None and (value is None or value == spec.value)
-        if spec is not None and unchanged and self._kept(spec.derived, operations):
+        if spec is not None and unchanged and self._kept(spec.derived, defined):
             self._claim(spec.path, self.layout.files[spec.path].raw)
             return
-        if isinstance(value, str) and isinstance(form, str) and form in specs.EXTENSION_OF_FORMAT:
-            extension = specs.EXTENSION_OF_FORMAT[form]
-            if form == specs.SWAGGER_JSON and spec is not None and spec.extension == "yaml":
-                extension = "json"
-            self._claim(*self._spec_text(api.id, folder, extension, value))
+        if isinstance(value, str) and isinstance(form, str) and self._defines(api, defined):
+            self._claim(*self._spec_text(api.id, folder, _extension(form, spec), value))
             return
-        if operations:
-            raise ModelError(
-                f"'{api.id}' has operations but no specification; writing a specification "
-                "from operations needs apimsync.apispec"
+        if defined or spec is not None:
+            self._export(api, folder, spec)
+
+    def _export(self, api: Resource, folder: str, spec: Specification | None) -> None:
+        """Write the specification of ``api`` from its operations, as an export would."""
+        form = spec.format if spec is not None and spec.format in EXPORT_FORMATS else None
+        form = form or (
+            specs.OPENAPI_JSON
+            if spec is not None and spec.extension == "json"
+            else specs.OPENAPI_YAML
+        )
+        operations = [
+            SpecOperation(last_segment(r.id), thaw(r.properties)) for r in self._operations(api.id)
+        ]
+        schemas = [
+            SpecSchema(
+                last_segment(r.id),
+                str(r.properties.get("contentType", "")),
+                thaw(r.properties.get("document") or {}),
             )
+            for r in self._schemas_of(api.id)
+        ]
+        properties = {k: v for k, v in thaw(api.properties).items() if k not in ("format", "value")}
+        text = export_specification(properties, operations, form, schemas=schemas)
+        self._claim(*self._spec_text(api.id, folder, specs.EXTENSION_OF_FORMAT[form], text))
+
+    def _defines(self, api: Resource, defined: list[Resource]) -> bool:
+        """True if the API's ``value`` defines exactly the operations (and schema) the
+        model holds for it: writing it keeps them."""
+        form, value = api.properties.get("format"), api.properties.get("value")
+        if form not in specs.EXTENSION_OF_FORMAT or not isinstance(value, str):
+            return False
+        try:
+            derived = specs.derive(api.id, specs.Imported(str(form), value))
+        except specs.SpecificationProblem:
+            return False
+        if form not in IMPORT_FORMATS:
+            return True  # a format the mapping does not read (WSDL, WADL): nothing to compare
+        wanted = {rid: make_resource(rid, props) for rid, props in derived.resources}
+        return {r.id for r in defined} == set(wanted) and all(
+            comparable(wanted[r.id]) == comparable(r) for r in defined
+        )
+
+    def _schemas_of(self, api_id: str) -> list[Resource]:
+        """The schemas the API's operations use (the specification holds them)."""
+        used = self._used_schemas()
+        return [
+            r
+            for r in self.configuration.of_kind(Kind.API_SCHEMA)
+            if r.parent == api_id and r.id in used
+        ]
+
+    def _used_schemas(self) -> frozenset[str]:
+        if self._schema_uses is None:
+            found: set[str] = set()
+            for operation in self.configuration.of_kind(Kind.OPERATION):
+                for schema_id in _schema_ids(operation.properties):
+                    found.add(f"{operation.parent}/schemas/{schema_id}")
+            self._schema_uses = frozenset(found)
+        return self._schema_uses
 
     def _spec_text(self, api_id: str, folder: str, extension: str, text: str) -> tuple[str, bytes]:
         spec = self.layout.specifications.get(api_id)
@@ -462,6 +535,27 @@ def _entry_name(link: Resource | None) -> str | None:
     if link.kind in (Kind.TAG_API_LINK, Kind.TAG_PRODUCT_LINK):
         return last_segment(link.parent or "")
     return last_segment(_link_target(link))
+
+
+def _extension(form: str, spec: Specification | None) -> str:
+    """The file extension a specification in ``form`` is written with (a Swagger 2 YAML
+    file, imported as JSON, stays YAML only while its text is kept)."""
+    if spec is not None and spec.format == form and spec.extension in ("yaml", "json"):
+        return spec.extension if form != specs.SWAGGER_JSON else "json"
+    return specs.EXTENSION_OF_FORMAT[form]
+
+
+def _schema_ids(value: Any) -> Iterable[str]:
+    """Every ``schemaId`` an operation's properties name."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key == "schemaId" and isinstance(item, str):
+                yield item
+            else:
+                yield from _schema_ids(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _schema_ids(item)
 
 
 def _is_graphql(resource: Resource) -> bool:

@@ -95,8 +95,12 @@ def test_specifications_become_the_import_properties_of_their_api() -> None:
 
 def test_json_specification_wins_over_yaml_as_the_publisher_reads_them(tmp_path: Path) -> None:
     _write(tmp_path, "apis/a/apiInformation.json", {"properties": {"path": "a"}})
-    _write(tmp_path, "apis/a/specification.yaml", "openapi: 3.0.1\npaths: {}\n")
-    _write(tmp_path, "apis/a/specification.json", {"openapi": "3.0.1", "paths": {}})
+    _write(tmp_path, "apis/a/specification.yaml", "openapi: 3.0.1\ninfo: {title: A}\npaths: {}\n")
+    _write(
+        tmp_path,
+        "apis/a/specification.json",
+        {"openapi": "3.0.1", "info": {"title": "A"}, "paths": {}},
+    )
 
     result = read_tree(tmp_path, detect_layout(tmp_path))
 
