@@ -17,13 +17,15 @@ per resource (and property) or file that does not carry over as it was.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from apimsync.formats.files import EXTRAS_ROOT
 from apimsync.formats.layouts import Location, TreeLayout
-from apimsync.model import Configuration, Kind, Resource
+from apimsync.jsonvalue import thaw
+from apimsync.model import Configuration, Kind, Resource, make_resource
 
 SPECIFICATION_PROPERTIES = ("format", "value")
 
@@ -64,13 +66,61 @@ def prepare(
     if target.name == "scm":
         converted, losses = _to_scm(configuration, source)
     else:
-        converted, losses = _to_apiops(configuration)
+        converted, losses = _to_apiops(configuration, target)
     return converted, [*losses, *_left_behind(source)]
+
+
+BUILT_IN_GROUPS = {
+    "/groups/administrators": (
+        "Administrators",
+        "Administrators is a built-in group containing the admin email account provided at "
+        "the time of service creation. Its membership is managed by the system.",
+    ),
+    "/groups/developers": (
+        "Developers",
+        "Developers is a built-in group. Its membership is managed by the system. "
+        "Signed-in users fall into this group.",
+    ),
+    "/groups/guests": (
+        "Guests",
+        "Guests is a built-in group. Its membership is managed by the system. "
+        "Unauthenticated users visiting the developer portal fall into this group.",
+    ),
+}
+"""The groups every instance has, as the service describes them (§8.4; Administrators
+in the 2022-08-01 wording)."""
+
+
+def _linked_built_in_groups(configuration: Configuration) -> list[Resource]:
+    """The built-in groups products link to that the configuration does not hold (APIOps
+    v7 leaves them out; an scm product links to the group's file)."""
+    linked = {
+        str(link.properties.get("groupId", "")).casefold()
+        for link in configuration.of_kind(Kind.PRODUCT_GROUP_LINK)
+    }
+    held = {group.id.casefold() for group in configuration.of_kind(Kind.GROUP)}
+    return [
+        make_resource(
+            group_id,
+            {"displayName": name, "description": text, "builtIn": True, "type": "system"},
+        )
+        for group_id, (name, text) in BUILT_IN_GROUPS.items()
+        if group_id in linked - held
+    ]
 
 
 def _to_scm(configuration: Configuration, source: TreeLayout) -> tuple[Configuration, list[Loss]]:
     losses: list[Loss] = []
     kept: list[Resource] = []
+    for group in _linked_built_in_groups(configuration):
+        losses.append(
+            Loss(
+                group.id,
+                "",
+                "added as the built-in group it is: scm products link to their groups' files",
+            )
+        )
+        kept.append(group)
     specifications = getattr(source, "specifications", {})
     for resource in configuration:
         if resource.kind is Kind.API and "value" in resource.properties:
@@ -89,6 +139,16 @@ def _to_scm(configuration: Configuration, source: TreeLayout) -> tuple[Configura
                 )
             )
             resource = resource.with_properties(format=None, value=None)
+        elif resource.kind is Kind.API_SCHEMA and _document_object(resource):
+            losses.append(
+                Loss(
+                    resource.id,
+                    "document",
+                    "written as JSON text: the scm layout holds schema documents as text",
+                )
+            )
+            document = json.dumps(thaw(resource.properties["document"]), indent=2)
+            resource = resource.with_properties(document={"value": document})
         elif resource.kind in _EXTRAS_FOLDERS:
             folder, what = _EXTRAS_FOLDERS[resource.kind]
             losses.append(
@@ -102,9 +162,21 @@ def _to_scm(configuration: Configuration, source: TreeLayout) -> tuple[Configura
     return Configuration(kept), losses
 
 
-def _to_apiops(configuration: Configuration) -> tuple[Configuration, list[Loss]]:
+def _document_object(schema: Resource) -> bool:
+    """True for a schema whose document is an object, not ``{"value": text}``."""
+    document = schema.properties.get("document")
+    return isinstance(document, Mapping) and set(document) != {"value"}
+
+
+def _to_apiops(configuration: Configuration, target: Location) -> tuple[Configuration, list[Loss]]:
     losses: list[Loss] = []
     kept: list[Resource] = []
+    if target.flavour != "cli":
+        losses += [
+            Loss(group.id, "", "left out, as the APIOps extractor leaves out built-in groups")
+            for group in configuration.of_kind(Kind.GROUP)
+            if group.id.casefold() in BUILT_IN_GROUPS
+        ]
     operations: dict[str, int] = defaultdict(int)
     for resource in configuration:
         if resource.kind is Kind.OPERATION and resource.parent is not None:

@@ -27,7 +27,7 @@ from apimsync.model import (
 from apimsync.plan import pointer
 from apimsync.plan.changes import MISSING, Action, Change, FieldChange, Plan
 from apimsync.plan.conflicts import conflicts
-from apimsync.plan.imports import import_updates, reapplied_policies
+from apimsync.plan.imports import import_updates, reapplied_policies, with_live_schema_ids
 from apimsync.plan.normalize import comparable, comparable_pair, hidden_by_service, link_target
 from apimsync.plan.order import apply_order, identity, stage_of
 from apimsync.plan.revisions import with_explicit_revisions
@@ -54,6 +54,7 @@ def compute_plan(
     """
     live_etags = etags or {}
     desired, live = with_explicit_revisions(desired, live)
+    desired = with_live_schema_ids(desired, live)
     matching = _match(
         [r for r in desired if r.kind not in ignore_kinds],
         [r for r in live if r.kind not in ignore_kinds],

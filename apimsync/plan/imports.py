@@ -8,17 +8,90 @@ not, this adds an update of the API itself, so that deploy imports the specifica
 (one write) instead of writing the operations one by one. An import replaces the API's
 operations, and with them their policies: the policies the files keep for an existing
 API's operations are written again after its import.
+
+The service names the schema an import creates itself (real APIM: a random id), and the
+operations refer to it by that id. So a schema the files' specification defines matches
+the live schema of its API with the same content, whatever the two ids
+(:func:`with_live_schema_ids`), and the operations are compared with that id.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-from apimsync.model import Configuration, Kind, Resource
+from apimsync.jsonvalue import thaw
+from apimsync.model import Configuration, Kind, Resource, last_segment, make_resource
 from apimsync.plan.changes import MISSING, Action, Change, FieldChange
+from apimsync.plan.normalize import comparable
 from apimsync.plan.order import identity
 
 SPECIFICATION_FIELD = "/value"
+
+
+def with_live_schema_ids(desired: Configuration, live: Configuration) -> Configuration:
+    """``desired`` where each schema of an API with a specification that has a live twin
+    (same API, same content) takes the twin's id, and its operations refer to it so."""
+    renames: dict[str, str] = {}
+    for api in desired.of_kind(Kind.API):
+        if has_specification(api):
+            renames.update(_twin_ids(desired, live, api.id))
+    if not renames:
+        return desired
+    return Configuration(_renamed(resource, renames) for resource in desired)
+
+
+def _twin_ids(desired: Configuration, live: Configuration, api_id: str) -> dict[str, str]:
+    """Desired schema id -> the id of the live schema of the same API with its content."""
+    live_api = next(
+        (r.id for r in live.of_kind(Kind.API) if identity(r.id) == identity(api_id)), None
+    )
+    if live_api is None:
+        return {}
+    by_content = {_content(r): r.id for r in _schemas(live, live_api)}
+    found = {}
+    for schema in _schemas(desired, api_id):
+        twin = by_content.get(_content(schema))
+        if twin is not None and identity(twin) != identity(schema.id):
+            found[schema.id] = f"{api_id}/schemas/{last_segment(twin)}"
+    return found
+
+
+def _schemas(configuration: Configuration, api_id: str) -> list[Resource]:
+    return [r for r in configuration.children(api_id) if r.kind is Kind.API_SCHEMA]
+
+
+def _content(schema: Resource) -> str:
+    return json.dumps(comparable(schema), sort_keys=True)
+
+
+def _renamed(resource: Resource, renames: Mapping[str, str]) -> Resource:
+    if resource.id in renames:
+        return make_resource(renames[resource.id], resource.properties)
+    if resource.kind is not Kind.OPERATION:
+        return resource
+    names = {
+        last_segment(old): last_segment(new)
+        for old, new in renames.items()
+        if old.startswith(f"{resource.parent}/schemas/")
+    }
+    if not names:
+        return resource
+    return make_resource(resource.id, _with_schema_ids(thaw(resource.properties), names))
+
+
+def _with_schema_ids(value: Any, names: Mapping[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: names.get(item, item)
+            if key == "schemaId" and isinstance(item, str)
+            else _with_schema_ids(item, names)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_with_schema_ids(item, names) for item in value]
+    return value
 
 
 def has_specification(resource: Resource | None) -> bool:

@@ -302,6 +302,22 @@ def _version_set(resource_id: str, data: dict[str, Any]) -> None:
         data.pop("versionQueryName", None)
 
 
+def _api_schema(resource_id: str, data: dict[str, Any]) -> None:
+    """A schema document sent as JSON text compares as the JSON it holds: the service
+    keeps some as text (``document.value``) and answers others as the object (those an
+    import creates); a layout that holds documents only as text writes the object so."""
+    document = data.get("document")
+    value = document.get("value") if isinstance(document, dict) and len(document) == 1 else None
+    if not isinstance(value, str) or not value.lstrip().startswith("{"):
+        return
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return
+    if isinstance(parsed, dict):
+        data["document"] = _clean(parsed)
+
+
 def _named_value(resource_id: str, data: dict[str, Any]) -> None:
     if data.get("secret") is True:
         data.pop("value", None)
@@ -347,6 +363,7 @@ _HOOKS: Mapping[Kind, Callable[[str, dict[str, Any]], None]] = MappingProxyType(
         Kind.TAG_API_LINK: _link,
         Kind.TAG_OPERATION_LINK: _link,
         Kind.NAMED_VALUE: _named_value,
+        Kind.API_SCHEMA: _api_schema,
         Kind.POLICY: _policy,
         Kind.POLICY_FRAGMENT: _fragment,
     }

@@ -12,6 +12,7 @@ defines, else written from the API's ``value`` or, failing that, from its operat
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 from collections import defaultdict
@@ -383,11 +384,7 @@ class _Renderer:
             SpecOperation(last_segment(r.id), thaw(r.properties)) for r in self._operations(api.id)
         ]
         schemas = [
-            SpecSchema(
-                last_segment(r.id),
-                str(r.properties.get("contentType", "")),
-                thaw(r.properties.get("document") or {}),
-            )
+            SpecSchema(last_segment(r.id), str(r.properties.get("contentType", "")), _document(r))
             for r in self._schemas_of(api.id)
         ]
         properties = {k: v for k, v in thaw(api.properties).items() if k not in ("format", "value")}
@@ -535,6 +532,20 @@ def _entry_name(link: Resource | None) -> str | None:
     if link.kind in (Kind.TAG_API_LINK, Kind.TAG_PRODUCT_LINK):
         return last_segment(link.parent or "")
     return last_segment(_link_target(link))
+
+
+def _document(schema: Resource) -> dict[str, Any]:
+    """A schema's document as an object (one held as JSON text, parsed)."""
+    document: Any = thaw(schema.properties.get("document") or {})
+    value = document.get("value") if isinstance(document, dict) else None
+    if isinstance(value, str) and set(document) == {"value"}:
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return dict(document)
+        if isinstance(parsed, dict):
+            return parsed
+    return dict(document) if isinstance(document, dict) else {}
 
 
 def _extension(form: str, spec: Specification | None) -> str:
