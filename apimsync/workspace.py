@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apimsync.errors import ApimsyncError, InvalidConfiguration
-from apimsync.formats.layouts import TreeLayout, configuration_paths, detect_layout
+from apimsync.formats.layouts import (
+    NOT_MANAGED_CODES,
+    TreeLayout,
+    configuration_paths,
+    detect_layout,
+)
 from apimsync.model import Configuration
 from apimsync.validate.findings import Finding
 from apimsync.validate.tree import ValidationReport, validate_tree
@@ -43,7 +48,8 @@ class Desired:
         """What plan and deploy keep: not the files' texts, which on a big tree are tens
         of megabytes of the peak."""
         unresolved = tuple(f for f in self.report.findings if f.subject and not f.is_error)
-        return DesiredState(self.configuration, unresolved)
+        kept = tuple(f for f in self.report.findings if f.code in NOT_MANAGED_CODES)
+        return DesiredState(self.configuration, unresolved, kept)
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,9 @@ class DesiredState:
 
     configuration: Configuration
     unresolved: tuple[Finding, ...] = ()
+    not_managed: tuple[Finding, ...] = ()
+    """What the files hold that apimsync keeps but does not manage (APIOps subscriptions,
+    gateways...): plan says so."""
 
 
 def load_desired(

@@ -60,6 +60,8 @@ def make_plan(
         raise UsageError("--env cannot be used with --via git yet; use --via sdk")
     if desired is None:
         desired = load_desired_state(directory, options.ref, options.environment, options.layout)
+    for finding in desired.not_managed:
+        console.info(f"note: {finding.path}: {finding.message}")
     if options.via == "git":
         branch = branch_configuration(target, options.branch, console)
         return plan_against_branch(desired.configuration, branch)

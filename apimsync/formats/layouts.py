@@ -37,6 +37,9 @@ Flavour = Literal["v7", "cli"]
 FLAVOURS: tuple[Flavour, ...] = ("v7", "cli")
 
 INFORMATION_SUFFIX = "Information.json"
+NOT_MANAGED_CODES = frozenset({"not-managed", "unknown-link", "unknown-logger"})
+"""Codes of the warnings a layout gives about files it keeps as they are but does not
+manage (plan and deploy repeat them as notes)."""
 DEFAULT_ARTIFACT_FOLDERS: Mapping[Flavour, str] = {"v7": "apimartifacts", "cli": "apim-artifacts"}
 """Where a new APIOps tree goes: the folder names the APIOps pipelines and apiops-cli use."""
 

@@ -105,6 +105,11 @@ def shop(root: Path) -> Path:
         "backends/stock/backendInformation.json",
         {"properties": {"url": "https://stock.example.test", "protocol": "http"}},
     )
+    write(
+        root,
+        "subscriptions/shop-one/subscriptionInformation.json",
+        {"properties": {"scope": "/products/shop", "displayName": "one", "state": "active"}},
+    )
     return init_repository(root)
 
 
@@ -126,10 +131,12 @@ def test_an_apiops_folder_deploys_plans_empty_and_pulls_clean(
     first = instance.plan_json(repo)
     instance.run("deploy", "--dir", repo, "--yes", "--prune")
     second = instance.run("plan", "--dir", repo, "--detailed-exitcode")
+    note = f"note: {ARTIFACTS}/subscriptions/shop-one/subscriptionInformation.json: apimsync"
     instance.run("pull", "--dir", repo)
 
     assert first["summary"]["add"] == 10, changes(first)
     assert "No changes" in second.stdout
+    assert f"{note} does not manage 1 file below {ARTIFACTS}/subscriptions/" in second.stderr
     assert git(repo, "status", "--porcelain") == ""
 
 

@@ -71,8 +71,6 @@ _API_CHILDREN: Mapping[Part, str] = MappingProxyType(
     {Part.API_DIAGNOSTIC: "diagnostics", Part.API_RELEASE: "releases", Part.API_SCHEMA: "schemas"}
 )
 
-NOT_MANAGED = "not-managed"
-
 
 def read_tree(root: Path, location: Location) -> ReadResult:
     """Read the artifact folder ``location`` names below ``root``."""
@@ -491,7 +489,7 @@ class _Reader:
                 what = "this file"
             self.warning(
                 paths[0],
-                NOT_MANAGED,
+                "not-managed",
                 f"apimsync does not manage {what}: kept as they are; validate, plan and "
                 "deploy leave them alone",
             )
