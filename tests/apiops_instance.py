@@ -66,6 +66,25 @@ class Instance:
         return read_instance(self.target()).configuration
 
 
+def apimsync(
+    *args: str | Path, expect: int | None = 0, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m apimsync ARGS`` as a user runs it (no terminal, ``CI`` set)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "apimsync", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env or {**os.environ, "CI": "true"},
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+        check=False,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    if expect is not None:
+        assert result.returncode == expect, result.stdout + result.stderr
+    return result
+
+
 def git(directory: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.test", *args],

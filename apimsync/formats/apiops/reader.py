@@ -123,12 +123,12 @@ class _Reader:
                 self._top_level(path, at, collection)
         self._service_policy()
         self._fragment_policies()
+        self._operations()
         for _path, at in self.parsed[Part.API]:
             api_id = self.owners.get(("apis", at.names[0]))
             if api_id is not None:
                 self._specification(api_id, at.names[0])
         self._orphan_specifications()
-        self._operations()
         for part in (Part.API_POLICY, Part.PRODUCT_POLICY, Part.OPERATION_POLICY):
             for path, at in self.parsed[part]:
                 self._policy(path, at)
@@ -298,7 +298,10 @@ class _Reader:
             format=imported.format, value=imported.value, **filled
         )
         at = parse_path_of(path, self.prefix)
-        created = self._add(path, at, None, derived.resources)
+        # An operation apiops-cli also keeps in operationInformation.json is that file's.
+        explicit = [rid for rid, _ in derived.resources if rid.casefold() in self.by_identity]
+        fresh = [(rid, props) for rid, props in derived.resources if rid not in explicit]
+        created = self._add(path, at, None, fresh)
         self.artifacts[path] = Artifact(path, at, None, (api_id, *created))
         self.specifications[api_id] = Specification(
             api_id,
@@ -306,7 +309,7 @@ class _Reader:
             extension,
             imported.format,
             imported.value,
-            frozenset(created),
+            frozenset([*created, *explicit]),
             MappingProxyType(filled),
         )
 
