@@ -23,25 +23,61 @@ from apimsync.output import Console, wants_color
 DIRECTORY = click.Path(path_type=Path, file_okay=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def examples(*lines: str) -> str:
+    """An epilog of examples (``#`` lines explain the command below them), kept as written."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" if line else "" for line in lines)
+
+
+EXIT_STATUS = (
+    "Exit status: 0 success; 1 failed (or errors found); 2 usage error, or refused before "
+    "writing anything; 3 a bug in apimsync; 130 interrupted."
+)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_STATUS,
+)
 @click.version_option(__version__, prog_name="apimsync")
 def cli() -> None:
-    """Keep Azure API Management configuration in git: validate, plan and deploy it."""
+    """Keep Azure API Management configuration in git: validate, plan and deploy it.
+
+    Try it against the embedded emulator: 'apimsync demo'.
+    """
 
 
-def _finish(command: Callable[[], int], *, errors_exit: int | None = None) -> None:
+def _finish(
+    command: Callable[[], int],
+    *,
+    errors_exit: int | None = None,
+    console: Console | None = None,
+) -> None:
     """Run a command function and exit with its code; ``errors_exit`` replaces the code of
-    every error (``plan --detailed-exitcode`` keeps 2 for "changes")."""
+    every error (``plan --detailed-exitcode`` keeps 2 for "changes"). The console's status
+    line is taken off the screen (and the cursor shown) before any error is printed."""
     try:
         with handled():
-            code = command()
+            try:
+                code = command()
+            finally:
+                if console is not None:
+                    console.close()
     except Exit as leave:
         code = leave.code if errors_exit is None else errors_exit
     sys.exit(code)
 
 
-def target_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Options naming the instance; each falls back to APIMSYNC_* and apimsync.toml."""
+def target_options(verbose: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Options naming the instance (each falls back to APIMSYNC_* and apimsync.toml),
+    ``--quiet`` and ``--verbose`` (``verbose`` says what it adds for the command)."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        return _target_options(function, verbose)
+
+    return decorate
+
+
+def _target_options(function: Callable[..., Any], verbose: str) -> Callable[..., Any]:
     for name, help_text in reversed(
         [
             ("subscription", "Azure subscription id."),
@@ -49,6 +85,8 @@ def target_options(function: Callable[..., Any]) -> Callable[..., Any]:
             ("service", "Name of the APIM instance."),
             ("endpoint", "ARM endpoint (default https://management.azure.com)."),
             ("ca-bundle", "PEM file of CAs to trust (the emulator's ca.pem)."),
+            ("connect-timeout", "Seconds each request may take to connect (default 10)."),
+            ("read-timeout", "Seconds each request may wait for its answer (default 60)."),
         ]
     ):
         function = click.option(f"--{name}", default=None, help=help_text)(function)
@@ -63,9 +101,7 @@ def target_options(function: Callable[..., Any]) -> Callable[..., Any]:
     function = click.option("--quiet", "-q", is_flag=True, help="Print only results and errors.")(
         function
     )
-    function = click.option(
-        "--verbose", "-v", is_flag=True, help="Also print each write and retry."
-    )(function)
+    function = click.option("--verbose", "-v", is_flag=True, help=verbose)(function)
     return function
 
 
@@ -76,11 +112,13 @@ def _target(kwargs: dict[str, Any]) -> dict[str, str | None]:
         "service": kwargs.pop("service"),
         "endpoint": kwargs.pop("endpoint"),
         "ca_bundle": kwargs.pop("ca_bundle"),
+        "connect_timeout": kwargs.pop("connect_timeout"),
+        "read_timeout": kwargs.pop("read_timeout"),
     }
 
 
-def _console(kwargs: dict[str, Any]) -> Console:
-    return Console(quiet=kwargs.pop("quiet"), verbose=kwargs.pop("verbose"))
+def _console(kwargs: dict[str, Any], no_color: bool = False) -> Console:
+    return Console(quiet=kwargs.pop("quiet"), verbose=kwargs.pop("verbose"), no_color=no_color)
 
 
 def via_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -132,7 +170,16 @@ def flavour_option(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "# check the configuration in the current folder",
+        "apimsync validate",
+        "# as the prod environment sees it; warnings fail too",
+        "apimsync validate path/to/repo --env prod --strict",
+        "# what the next commit holds (the pre-commit hook runs this)",
+        "apimsync validate --staged --format json",
+    )
+)
 @click.argument("directory", required=False, default=".", type=DIRECTORY)
 @click.option(
     "--format",
@@ -161,7 +208,8 @@ def validate(
     """Check the configuration in DIRECTORY offline (it holds api-management/, or is or
     holds an APIOps artifact folder).
 
-    Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage error.
+    Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage error
+    (a folder without api-management/, say).
     """
     from apimsync.commands.validate import validate as run
 
@@ -178,8 +226,17 @@ def validate(
     )
 
 
-@cli.command()
-@target_options
+@cli.command(
+    epilog=examples(
+        "# write the instance of apimsync.toml (or APIMSYNC_*) into this folder",
+        "apimsync pull",
+        "# the production instance, without writing its overlay's values into the files",
+        "apimsync pull --dir repo --env prod --service contoso-prod",
+        "# clone (or fast-forward) the instance's scm git repository instead",
+        "apimsync pull --via git --save --dir scm-clone",
+    )
+)
+@target_options("Also print each retry and each file written or removed.")
 @via_options
 @env_option
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
@@ -197,11 +254,23 @@ def pull(parallelism: int, **kwargs: Any) -> None:
 
     directory = kwargs.pop("directory")
     target, console = _target(kwargs), _console(kwargs)
-    _finish(lambda: run(directory, target, console, parallelism=parallelism, **kwargs))
+    _finish(
+        lambda: run(directory, target, console, parallelism=parallelism, **kwargs),
+        console=console,
+    )
 
 
-@cli.command()
-@target_options
+@cli.command(
+    epilog=examples(
+        "# what deploy would change on the instance",
+        "apimsync plan",
+        "# also delete what the files lack; save the plan for 'deploy --plan'",
+        "apimsync plan --prune --out plan.json",
+        "# a pull-request comment for the prod environment; exit 2 when there are changes",
+        "apimsync plan --env prod --format markdown --detailed-exitcode",
+    )
+)
+@target_options("Also print each retry and how much was read.")
 @via_options
 @env_option
 @click.option("--ref", default=None, help="Plan the files of this git ref, not the working tree.")
@@ -227,19 +296,35 @@ def pull(parallelism: int, **kwargs: Any) -> None:
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
 @layout_option
 def plan(no_color: bool, **kwargs: Any) -> None:
-    """Show what deploy would change on the live instance, like terraform plan."""
+    """Show what deploy would change on the live instance, like terraform plan.
+
+    Exit status: 0 (with --detailed-exitcode: 0 no changes, 2 changes, 1 any error).
+    """
     from apimsync.commands.plan import PlanOptions
     from apimsync.commands.plan import plan as run
 
     directory = kwargs.pop("directory")
-    target, console = _target(kwargs), _console(kwargs)
+    target, console = _target(kwargs), _console(kwargs, no_color)
     options = PlanOptions(color=wants_color(sys.stdout, no_color), **kwargs)
     errors_exit = 1 if options.detailed_exitcode else None
-    _finish(lambda: run(directory, target, options, console), errors_exit=errors_exit)
+    _finish(
+        lambda: run(directory, target, options, console),
+        errors_exit=errors_exit,
+        console=console,
+    )
 
 
-@cli.command()
-@target_options
+@cli.command(
+    epilog=examples(
+        "# plan, show the plan, ask, apply",
+        "apimsync deploy",
+        "# in a pipeline: exactly the reviewed plan (refused if the instance moved since)",
+        "apimsync deploy --plan plan.json",
+        "# also delete what the files lack, but never more than 5 resources",
+        "apimsync deploy --yes --prune --max-deletes 5",
+    )
+)
+@target_options("Also print each applied resource and each retry.")
 @via_options
 @env_option
 @click.option(
@@ -269,23 +354,35 @@ def plan(no_color: bool, **kwargs: Any) -> None:
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 @layout_option
 def deploy(no_color: bool, **kwargs: Any) -> None:
-    """Apply the files (or a saved plan) to the live instance."""
+    """Apply the files (or a saved plan) to the live instance.
+
+    Exit status: 0 applied (or nothing to do), 1 some changes failed, 2 refused before
+    writing anything (no --yes off a terminal, cancelled, --max-deletes, a stale plan,
+    missing secrets), 130 interrupted (what was applied is printed).
+    """
     from apimsync.commands.deploy import DeployOptions
     from apimsync.commands.deploy import deploy as run
 
     directory = kwargs.pop("directory")
-    target, console = _target(kwargs), _console(kwargs)
+    target, console = _target(kwargs), _console(kwargs, no_color)
     options = DeployOptions(
         color=wants_color(sys.stderr, no_color), interactive=sys.stdin.isatty(), **kwargs
     )
-    _finish(lambda: run(directory, target, options, console, confirm=_confirm))
+    _finish(lambda: run(directory, target, options, console, confirm=_confirm), console=console)
 
 
 def _confirm(question: str) -> bool:
     return click.confirm(question, default=False, err=True)
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "# an APIOps repository's artifacts as the scm layout, with what does not carry over",
+        "apimsync convert . ../as-scm --to scm",
+        "# an scm repository as apiops-cli artifacts",
+        "apimsync convert . ../as-apiops --to apiops --apiops-flavour cli",
+    )
+)
 @click.argument("source", type=DIRECTORY)
 @click.argument("destination", type=DIRECTORY)
 @click.option(
@@ -335,7 +432,14 @@ def convert(
     )
 
 
-@cli.command()
+@cli.command(
+    epilog=examples(
+        "# from the apimsync repository root",
+        "apimsync demo",
+        "# another configuration (a folder holding api-management/)",
+        "apimsync demo --example path/to/repo --no-color",
+    )
+)
 @click.option(
     "--example",
     type=DIRECTORY,
@@ -348,7 +452,8 @@ def demo(example: Path, no_color: bool) -> None:
     """Deploy the example to a throwaway emulator, change it, plan and deploy again."""
     from apimsync.commands.demo import demo as run
 
-    _finish(lambda: run(example, Console(), color=wants_color(sys.stdout, no_color)))
+    console = Console(no_color=no_color)
+    _finish(lambda: run(example, console, color=wants_color(sys.stdout, no_color)), console=console)
 
 
 @cli.group()
@@ -356,7 +461,17 @@ def hooks() -> None:
     """Git hooks: validate the staged configuration, plan what is pushed."""
 
 
-@hooks.command("install")
+@hooks.command(
+    "install",
+    epilog=examples(
+        "# validate every commit",
+        "apimsync hooks install",
+        "# also plan every push against the prod environment",
+        "apimsync hooks install --pre-push --env prod",
+        "# a configuration in a subfolder; replace a hook of your own (kept as a backup)",
+        "apimsync hooks install --dir infra/apim --force",
+    ),
+)
 @click.option(
     "--dir",
     "directory",
@@ -388,7 +503,16 @@ def emulator() -> None:
     """The embedded emulator of the APIM management API."""
 
 
-@emulator.command()
+@emulator.command(
+    epilog=examples(
+        "# serve one instance, then use it from another terminal",
+        "apimsync emulator serve --data .emulator",
+        "export APIMSYNC_CONNECTION=.emulator/connection.json",
+        "# two instances on a fixed port, slow and flaky like a busy service",
+        "apimsync emulator serve --data .emu --port 8443 --service dev --service prod"
+        " --latency-ms 50 --fault 429:0.1 --seed 1",
+    )
+)
 @click.option(
     "--data",
     "data_dir",
@@ -429,7 +553,8 @@ def emulator() -> None:
     default="recorded",
     show_default=True,
     help="Which writes answer 202 Accepted: 'recorded' as the real service's newest "
-    "recordings (named values 201/200, API import and schema PUT 202, API DELETE 200), "
+    "recordings (named value PUT 201/200, its PATCH, API import and schema PUT 202, "
+    "API DELETE 200), "
     "'async' all 202 as 2022-08-01 did, 'described' as the 2024-05-01 description says.",
 )
 def serve(

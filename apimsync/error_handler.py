@@ -13,10 +13,10 @@ import sys
 import traceback
 from collections.abc import Iterator
 
-from apimsync.errors import ApimsyncError
+from apimsync.errors import ApimsyncError, Interrupted
 
 EXIT_BUG = 3
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = Interrupted.exit_code
 
 
 class Exit(Exception):
@@ -32,7 +32,7 @@ def handled() -> Iterator[None]:
     try:
         yield
     except ApimsyncError as error:
-        print(f"apimsync: error: {error}", file=sys.stderr)
+        print(f"apimsync: {error.label}: {error}", file=sys.stderr)
         raise Exit(error.exit_code) from None
     except KeyboardInterrupt:
         print("apimsync: interrupted", file=sys.stderr)

@@ -18,6 +18,8 @@ class ApimsyncError(Exception):
     """Root of every error apimsync raises on purpose."""
 
     exit_code = 1
+    label = "error"
+    """The word after ``apimsync:`` in the message."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -31,6 +33,19 @@ class UsageError(ApimsyncError):
     """The command line asks for something that cannot be done."""
 
     exit_code = 2
+
+
+class Refused(ApimsyncError):
+    """apimsync refused to go on; nothing was written (exit status 2, like usage errors)."""
+
+    exit_code = 2
+
+
+class Interrupted(ApimsyncError):
+    """Ctrl-C; the message says what had been done."""
+
+    exit_code = 130
+    label = "interrupted"
 
 
 class FileProblem(ApimsyncError):

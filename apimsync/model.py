@@ -107,8 +107,37 @@ def policy_id_of(owner_id: str | None) -> str:
     return f"{owner_id or ''}/policies/policy"
 
 
+REVISION_MARK = ";rev="
+"""Joins an API's name and a revision number in the id of a non-current revision."""
+
+
 def api_id_without_revision(api_id: str) -> str:
-    return api_id.split(";rev=", 1)[0]
+    """The API an id belongs to: ``/apis/x;rev=2/operations/op`` -> ``/apis/x``."""
+    return api_id.split(REVISION_MARK, 1)[0]
+
+
+def revision_of(resource_id: str) -> str | None:
+    """The revision a non-current revision's id (or its child's) names, else None.
+
+    ``/apis/x;rev=2`` and ``/apis/x;rev=2/operations/op`` -> ``"2"``; ``/apis/x`` (the
+    current revision, whatever its number) -> None.
+    """
+    _, mark, rest = resource_id.partition(REVISION_MARK)
+    return rest.split("/", 1)[0] if mark else None
+
+
+def revision_api_id(api_id: str, revision: str) -> str:
+    """The id of revision ``revision`` of the API ``api_id`` as a non-current revision."""
+    return f"{api_id_without_revision(api_id)}{REVISION_MARK}{revision}"
+
+
+def revision_number(api: Resource) -> str:
+    """Which revision an API resource is: its ``apiRevision``, else the one its id names,
+    else "1" (APIM's first revision; the oldest exports do not say)."""
+    declared = api.properties.get("apiRevision")
+    if isinstance(declared, str) and declared:
+        return declared
+    return revision_of(api.id) or "1"
 
 
 @dataclass(frozen=True)
@@ -354,6 +383,58 @@ class Configuration:
         prefix = owner_id + "/"
         return [r for r in self._resources.values() if r.id.startswith(prefix)]
 
+    def revisions(self, api_id: str) -> list[Resource]:
+        """Every revision of the API ``api_id``: the current one first, then the others in
+        revision order."""
+        base = api_id_without_revision(api_id)
+        found = [
+            r
+            for r in self.of_kind(Kind.API)
+            if r.id == base or r.id.startswith(base + REVISION_MARK)
+        ]
+        return sorted(found, key=lambda r: (r.id != base, _numeric(revision_number(r))))
+
+    def with_current_revision(self, api_id: str, revision: str) -> Configuration:
+        """A copy where revision ``revision`` of the API is the current one: what APIM holds
+        after a release of that revision. The revision that was current becomes
+        ``<api>;rev=<its number>`` with its operations, schemas and policies; resources of the
+        API itself (releases, diagnostics) stay where they are."""
+        base = api_id_without_revision(api_id)
+        current = self.get(base)
+        if current is None or current.kind is not Kind.API:
+            raise ModelError(f"there is no API '{base}'")
+        old_number = revision_number(current)
+        if old_number == revision:
+            return self
+        promoted = revision_api_id(base, revision)
+        if promoted not in self._resources:
+            raise ModelError(f"API '{base}' has no revision {revision}")
+        return self._moved_revisions(base, {promoted: base})
+
+    def with_current_demoted(self, api_id: str) -> Configuration:
+        """A copy where the current revision of the API is ``<api>;rev=<its number>`` and
+        no revision is current: what APIM holds once a revision that is not here yet is
+        made and released (the plan then creates ``<api>`` as that revision)."""
+        base = api_id_without_revision(api_id)
+        if base not in self._resources:
+            raise ModelError(f"there is no API '{base}'")
+        return self._moved_revisions(base, {})
+
+    def _moved_revisions(self, base: str, promotion: Mapping[str, str]) -> Configuration:
+        current = self._resources[base]
+        demoted = revision_api_id(base, revision_number(current))
+        if demoted in self._resources:
+            raise ModelError(f"'{demoted}' exists already, as does the current revision")
+        moves = {base: demoted, **promotion}
+        moved: list[Resource] = []
+        for resource in self._resources.values():
+            new_id = _moved_id(resource, moves)
+            if new_id is not None:
+                moved.append(_as_revision(resource, new_id, base))
+            else:
+                moved.append(resource)
+        return Configuration(moved)
+
     def with_resources(self, *resources: Resource) -> Configuration:
         """A copy where each of ``resources`` is added or replaces the one with its id."""
         merged = dict(self._resources)
@@ -369,8 +450,43 @@ class Configuration:
         if resource_id not in self._resources:
             raise ModelError(f"there is no resource '{resource_id}'")
         doomed = {resource_id} | {r.id for r in self.children(resource_id)}
+        if kind_of(resource_id) is Kind.API and revision_of(resource_id) is None:
+            # An API goes with all of its revisions, as in APIM.
+            prefix = resource_id + REVISION_MARK
+            doomed |= {r.id for r in self._resources.values() if r.id.startswith(prefix)}
         doomed |= {r.id for r in self._resources.values() if _links_into(r, doomed)}
         return Configuration(r for r in self._resources.values() if r.id not in doomed)
+
+
+_REVISION_CHILD_KINDS = frozenset({Kind.OPERATION, Kind.API_SCHEMA, Kind.POLICY})
+
+
+def _moved_id(resource: Resource, moves: Mapping[str, str]) -> str | None:
+    """The id ``resource`` has once each API revision ``old`` of ``moves`` is ``new``."""
+    if resource.id in moves:
+        return moves[resource.id]
+    if resource.kind not in _REVISION_CHILD_KINDS:
+        return None
+    for old, new in moves.items():
+        if resource.id.startswith(old + "/"):
+            return new + resource.id[len(old) :]
+    return None
+
+
+def _as_revision(resource: Resource, new_id: str, base: str) -> Resource:
+    if resource.kind is not Kind.API:
+        return make_resource(new_id, resource.properties)
+    data = thaw(resource.properties)
+    data["apiRevision"] = revision_number(resource)
+    if new_id == base:
+        data["isCurrent"] = True
+    else:
+        data.pop("isCurrent", None)
+    return make_resource(new_id, data)
+
+
+def _numeric(revision: str) -> tuple[int, str]:
+    return (int(revision), "") if revision.isdigit() else (0, revision)
 
 
 _LINK_TARGET_KEYS = ("apiId", "groupId", "operationId", "productId")

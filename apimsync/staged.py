@@ -34,6 +34,7 @@ from apimsync.environments import FOLDER as ENVIRONMENTS
 from apimsync.errors import ApimsyncError, UsageError
 from apimsync.formats.files import CONFIG_ROOTS, EXTRAS_ROOT, SCM_ROOT
 from apimsync.formats.layouts import Location, configuration_paths, detect_layout, empty_layout
+from apimsync.formats.textfile import reference_path
 from apimsync.model import Configuration
 from apimsync.validate.tree import ValidationReport, validate_tree
 
@@ -123,7 +124,7 @@ def _selection(git: Git, staged: Staged) -> Selection:
     referring |= git.grep(list(_api_paths(git, changed)), staged.files, json_only=True)
     relevant = changed | referring
     texts = sorted(p for p in relevant if not p.endswith(".json"))
-    owners = git.grep(texts, staged.files, fixed=True, json_only=True)
+    owners = git.grep(_as_written(texts), staged.files, fixed=True, json_only=True)
     files = named | relevant | owners
     # The owners' references too: a unit read with files missing is full of ref-missing
     # findings, each costly to place, all then dropped as outside ``relevant``.
@@ -135,13 +136,19 @@ def _selection(git: Git, staged: Staged) -> Selection:
 
 def _old_names(git: Git, staged: Staged) -> Iterator[str]:
     """Grep patterns for names, ids and paths that deleted or changed files gave up."""
-    yield from sorted(staged.deleted)
+    yield from _as_written(sorted(staged.deleted))
     for path in sorted(staged.deleted | staged.changed):
         if not path.endswith(".json"):
             continue
         before = _names(git.show("HEAD", path))
         after = _names(git.show("", path)) if path in staged.files else set()
         yield from sorted(before - after)
+
+
+def _as_written(paths: list[str]) -> list[str]:
+    """Each path as a JSON file may name it: with ``/`` or, as APIM wrote some references
+    on Windows, with ``\\`` (escaped in JSON as two)."""
+    return paths + [path.replace("/", "\\\\") for path in paths]
 
 
 def _names(text: str | None) -> set[str]:
@@ -169,7 +176,7 @@ def _referenced(git: Git, sources: set[str], files: frozenset[str]) -> set[str]:
     found: set[str] = set()
     for path in sorted(p for p in sources if p.endswith(".json")):
         for reference in _references(_json(git.show("", path))):
-            target = by_lower.get(reference.lower())
+            target = by_lower.get((reference_path(reference) or reference).lower())
             if target is not None:
                 found.add(target)
     return found

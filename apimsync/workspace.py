@@ -27,7 +27,9 @@ from apimsync.validate.tree import ValidationReport, validate_tree
 
 
 class GitRefError(ApimsyncError):
-    """A git ref cannot be read."""
+    """A git ref cannot be read (a usage error: the ref or the folder is wrong)."""
+
+    exit_code = 2
 
     @classmethod
     def not_a_repository(cls, directory: Path) -> GitRefError:

@@ -3,7 +3,18 @@ from __future__ import annotations
 import pytest
 
 from apimsync.errors import ModelError
-from apimsync.model import Api, Configuration, Kind, Policy, kind_of, make_resource
+from apimsync.model import (
+    Api,
+    Configuration,
+    Kind,
+    Policy,
+    api_id_without_revision,
+    kind_of,
+    make_resource,
+    revision_api_id,
+    revision_number,
+    revision_of,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +94,91 @@ def test_two_resources_cannot_share_an_id() -> None:
 def test_a_policy_knows_its_owner() -> None:
     assert Policy("/policies/policy").owner is None
     assert Policy("/products/p/policies/policy").owner == "/products/p"
+
+
+def _two_revisions() -> Configuration:
+    return Configuration(
+        [
+            make_resource("/apis/a", {"path": "a", "apiRevision": "1", "isCurrent": True}),
+            make_resource("/apis/a/operations/get", {"method": "GET", "urlTemplate": "/"}),
+            make_resource("/apis/a/policies/policy", {"value": "<policies>one</policies>"}),
+            make_resource("/apis/a/releases/r1", {"apiId": "/apis/a;rev=1"}),
+            make_resource("/apis/a;rev=2", {"path": "a", "apiRevision": "2"}),
+            make_resource("/apis/a;rev=2/operations/get", {"method": "GET", "urlTemplate": "/2"}),
+            make_resource(
+                "/apis/a;rev=2/operations/get/policies/policy",
+                {"value": "<policies>two</policies>"},
+            ),
+            make_resource("/apis/ab;rev=3", {"path": "ab", "apiRevision": "3"}),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("resource_id", "revision", "base"),
+    [
+        ("/apis/a", None, "/apis/a"),
+        ("/apis/a;rev=2", "2", "/apis/a"),
+        ("/apis/a;rev=2/operations/get", "2", "/apis/a"),
+        ("/apis/a;rev=12/operations/get/policies/policy", "12", "/apis/a"),
+        ("/backends/b", None, "/backends/b"),
+    ],
+)
+def test_a_revision_id_names_its_revision_and_its_api(
+    resource_id: str, revision: str | None, base: str
+) -> None:
+    assert revision_of(resource_id) == revision
+    assert api_id_without_revision(resource_id) == base
+
+
+def test_the_revision_of_an_api_comes_from_its_properties_then_its_id() -> None:
+    assert revision_number(make_resource("/apis/a", {"apiRevision": "4"})) == "4"
+    assert revision_number(make_resource("/apis/a;rev=3", {})) == "3"
+    assert revision_number(make_resource("/apis/a", {})) == "1"
+    assert revision_api_id("/apis/a;rev=5", "2") == "/apis/a;rev=2"
+
+
+def test_an_api_lists_its_revisions_current_first() -> None:
+    revisions = _two_revisions().revisions("/apis/a;rev=2")
+
+    assert [r.id for r in revisions] == ["/apis/a", "/apis/a;rev=2"]
+
+
+def test_removing_an_api_removes_every_revision_but_removing_a_revision_only_that() -> None:
+    config = _two_revisions()
+
+    assert config.without("/apis/a").ids() == {"/apis/ab;rev=3"}
+    assert config.without("/apis/a;rev=2").ids() == {
+        "/apis/a",
+        "/apis/a/operations/get",
+        "/apis/a/policies/policy",
+        "/apis/a/releases/r1",
+        "/apis/ab;rev=3",
+    }
+
+
+def test_making_another_revision_current_swaps_the_revisions_and_their_children() -> None:
+    config = _two_revisions()
+
+    released = config.with_current_revision("/apis/a", "2")
+
+    current, old = released.get("/apis/a"), released.get("/apis/a;rev=1")
+    assert current is not None and old is not None
+    assert dict(current.properties) == {"path": "a", "apiRevision": "2", "isCurrent": True}
+    assert dict(old.properties) == {"path": "a", "apiRevision": "1"}
+    operation = released.get("/apis/a/operations/get")
+    assert operation is not None and operation.get("urlTemplate") == "/2"
+    policy = released.get("/apis/a/operations/get/policies/policy")
+    assert policy is not None and "two" in str(policy.get("value"))
+    old_policy = released.get("/apis/a;rev=1/policies/policy")
+    assert old_policy is not None and "one" in str(old_policy.get("value"))
+    assert "/apis/a;rev=2" not in released
+    assert "/apis/a/releases/r1" in released  # releases belong to the API, not a revision
+    assert released.get("/apis/ab;rev=3") == config.get("/apis/ab;rev=3")
+    assert len(released) == len(config)
+    assert released.with_current_revision("/apis/a", "1") == config
+
+
+def test_making_a_missing_revision_current_is_refused() -> None:
+    with pytest.raises(ModelError, match="no revision 7"):
+        _two_revisions().with_current_revision("/apis/a", "7")

@@ -8,6 +8,7 @@ from pathlib import Path
 from apimsync.staged import Git, _selection, validate_staged
 from apimsync.validate.tree import validate_tree
 from bench.workload import workload, write_workload
+from tests.exports import CONSTRUCTED
 from tests.gitrepos import ROUND_ROBIN, break_policy, committed_copy, git
 
 
@@ -107,3 +108,20 @@ def test_a_small_change_is_validated_with_the_overlay_applied(tmp_path: Path) ->
         "api-management/backends/openai-pool/configuration.json"
     ]
     assert dev.errors == []  # the dev overlay replaces the pool's members
+
+
+def test_files_referenced_with_windows_separators_are_found(tmp_path: Path) -> None:
+    """The Inventory API of this export names its texts and a policy with backslashes."""
+    repo = committed_copy(tmp_path / "repo", CONSTRUCTED / "contoso-revisions-v17")
+    api = repo / "api-management/apis/Inventory_API_v1_2[CurreF3ZQ8M/configuration.json"
+    api.write_text(api.read_text().replace('"name": "Get stock"', '"name": "Stock"'))
+    git(repo, "add", "-A")
+
+    assert validate_staged(repo).errors == []  # its backslashed references resolve
+
+    git(repo, "commit", "-q", "-m", "renamed")
+    policy = next((repo / "api-management/policies/apis").glob("Inventory_API_v1_2*/operations/*"))
+    policy.write_text(policy.read_text().replace("<base />", "<base />\n<forward-request />", 1))
+    git(repo, "add", "-A")
+
+    assert {f.code for f in validate_staged(repo).errors} == {"policy-section"}

@@ -12,14 +12,17 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element, SubElement, tostring
 
 from apimsync.apispec import documents
 from apimsync.apispec.importing import FORMAT_TEXTS
 from apimsync.apispec.types import SpecOperation, SpecSchema
 from apimsync.errors import SpecificationError
 
-EXPORT_FORMATS = ("openapi", "openapi+json", "swagger-json")
-"""``openapi`` is OpenAPI 3 in YAML, ``openapi+json`` in JSON, ``swagger-json`` Swagger 2."""
+EXPORT_FORMATS = ("openapi", "openapi+json", "swagger-json", "wadl")
+"""``openapi`` is OpenAPI 3 in YAML, ``openapi+json`` in JSON, ``swagger-json`` Swagger 2,
+``wadl`` a WADL application (resources, methods, parameters, representations)."""
+WADL_NAMESPACE = "http://wadl.dev.java.net/2009/02"
 _FOLDED = re.compile(r"^Format - (?P<format>.+?)\.(?: (?P<rest>.*))?$", re.DOTALL)
 _UNFOLD = {text: name for name, text in FORMAT_TEXTS.items()}
 _TEMPLATE = re.compile(r"\{\*?([^{}]+)\}")
@@ -40,10 +43,61 @@ def export_specification(
     """
     if format not in EXPORT_FORMATS:
         raise SpecificationError(f"format '{format}' is not one of {', '.join(EXPORT_FORMATS)}")
+    if format == "wadl":
+        return _wadl(api, list(operations), server_url)
     swagger = format == "swagger-json"
     writer = _Writer(swagger)
     document = writer.document(api, list(operations), list(schemas), server_url)
     return documents.dump(document, as_yaml=format == "openapi")
+
+
+def _wadl(api: Mapping[str, Any], operations: list[SpecOperation], server_url: str | None) -> str:
+    application = Element("application", {"xmlns": WADL_NAMESPACE})
+    SubElement(application, "doc", {"title": str(api.get("displayName") or "API")})
+    base = server_url or str(api.get("serviceUrl") or "")
+    resources = SubElement(application, "resources", {"base": base})
+    by_path: dict[str, Element] = {}
+    for operation in sorted(operations, key=lambda o: o.name):
+        props = operation.properties
+        path, _, query = str(props.get("urlTemplate") or "/").partition("?")
+        if path not in by_path:
+            by_path[path] = SubElement(resources, "resource", {"path": path})
+        method = SubElement(
+            by_path[path], "method", {"name": str(props.get("method")), "id": operation.name}
+        )
+        SubElement(method, "doc", {"title": str(props.get("displayName") or operation.name)})
+        request = SubElement(method, "request")
+        in_query = set(_TEMPLATE.findall(query))
+        request_props = props.get("request") or {}
+        for style, parameters in (
+            (
+                "template",
+                [p for p in props.get("templateParameters") or [] if p.get("name") not in in_query],
+            ),
+            (
+                "query",
+                [p for p in props.get("templateParameters") or [] if p.get("name") in in_query],
+            ),
+            ("query", request_props.get("queryParameters") or []),
+            ("header", request_props.get("headers") or []),
+        ):
+            for parameter in parameters:
+                required = style == "template" or parameter.get("required") is True
+                attributes = {"name": str(parameter.get("name")), "style": style}
+                attributes |= {"type": f"xs:{parameter.get('type') or 'string'}"}
+                attributes |= {"required": "true" if required else "false"}
+                SubElement(request, "param", attributes)
+        for representation in request_props.get("representations") or []:
+            SubElement(
+                request, "representation", {"mediaType": str(representation.get("contentType"))}
+            )
+        for response in props.get("responses") or []:
+            answer = SubElement(method, "response", {"status": str(response.get("statusCode"))})
+            for representation in response.get("representations") or []:
+                SubElement(
+                    answer, "representation", {"mediaType": str(representation.get("contentType"))}
+                )
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + tostring(application, encoding="unicode")
 
 
 def _unfold(description: Any) -> tuple[str | None, str | None]:

@@ -29,9 +29,10 @@ from typing import Any
 
 from apimsync.apispec import documents
 from apimsync.apispec.types import ApiSpecification, SpecOperation, SpecSchema
+from apimsync.apispec.wsdl import parse_wsdl
 from apimsync.errors import SpecificationError
 
-IMPORT_FORMATS = ("openapi", "openapi+json", "swagger-json")
+IMPORT_FORMATS = ("openapi", "openapi+json", "swagger-json", "wsdl")
 """``format`` values of an inline import (``openapi`` is YAML or JSON)."""
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SWAGGER_DEFINITIONS = "application/vnd.ms-azure-apim.swagger.definitions+json"
@@ -45,16 +46,23 @@ _NAME = re.compile(r"^[A-Za-z0-9_.\-~]{1,80}$")
 
 
 def parse_specification(
-    text: str, format: str, *, schema_id: str | None = None
+    text: str,
+    format: str,
+    *,
+    schema_id: str | None = None,
+    wsdl_selector: Mapping[str, Any] | None = None,
 ) -> ApiSpecification:
     """Map the document ``text`` (an inline import ``format``) as API Management does.
 
     ``schema_id`` names the schema the representations use (default: a hash of the
-    text, so the same document always maps the same way). SpecificationError when the
-    document cannot be read or is not OpenAPI 3 / Swagger 2.
+    text, so the same document always maps the same way); ``wsdl_selector`` picks the
+    service and port of a WSDL. SpecificationError when the document cannot be read or
+    is not OpenAPI 3, Swagger 2 or WSDL 1.1.
     """
     if format not in IMPORT_FORMATS:
         raise SpecificationError(f"format '{format}' is not one of {', '.join(IMPORT_FORMATS)}")
+    if format == "wsdl":
+        return parse_wsdl(text, wsdl_selector, schema_id)
     document = documents.load(text, allow_yaml=format == "openapi")
     chosen_id = schema_id or hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
     if str(document.get("swagger", "")).startswith("2"):

@@ -12,11 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from apimsync.commands.plan import PlanOptions, make_plan, render, target_fields
-from apimsync.errors import ApimsyncError, UsageError
+from apimsync.commands.plan import PlanOptions, make_plan, render, require_folder, target_fields
+from apimsync.commands.progress import ApplyProgress, read_live
+from apimsync.errors import ApimsyncError, Refused, UsageError
 from apimsync.formats.layouts import detect_layout
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Change, Plan
+from apimsync.plan.render import NO_CHANGES
 from apimsync.plan.saved import load_plan
 from apimsync.secrets_env import secrets_from_environment, variable_for
 from apimsync.targets.connection import Target, resolve_target
@@ -25,16 +27,24 @@ from apimsync.targets.git import (
     GitDeployment,
     GitDeployResult,
     describe_sync_state,
+    render_log,
     render_prepared,
 )
-from apimsync.targets.sdk import ApplyReport, apply_plan, fetch_etags
+from apimsync.targets.sdk import (
+    ApplyEvent,
+    ApplyInterrupted,
+    ApplyReport,
+    ApplyStopped,
+    apply_plan,
+    fetch_etags,
+)
 from apimsync.workspace import DesiredState, load_desired_state
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 
 
-class DeployRefused(ApimsyncError):
+class DeployRefused(Refused):
     """The deploy was stopped before anything was written."""
 
     @classmethod
@@ -60,8 +70,16 @@ class DeployRefused(ApimsyncError):
         )
 
     @classmethod
-    def not_confirmed(cls) -> DeployRefused:
-        return cls("deploy cancelled; nothing was changed")
+    def not_confirmed(cls, nothing_sent: bool = False) -> DeployRefused:
+        return cls("deploy cancelled; nothing was " + ("pushed" if nothing_sent else "changed"))
+
+    @classmethod
+    def not_interactive(cls, nothing_sent: bool = False) -> DeployRefused:
+        unchanged = "nothing was pushed" if nothing_sent else "nothing was changed"
+        return cls(
+            f"refusing to deploy without --yes when not on a terminal ({unchanged}); review "
+            "the plan above, then run again with --yes (or deploy a saved plan with --plan)"
+        )
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,7 @@ def deploy(
     console: Console,
     confirm: Callable[[str], bool],
 ) -> int:
+    require_folder(directory)
     target = resolve_target(target_options, os.environ, directory)
     if options.via == "git":
         if options.environment:
@@ -102,34 +121,50 @@ def deploy(
     desired = load_desired_state(directory, environment=options.environment, layout=options.layout)
     plan = _plan_to_apply(directory, target, options, console, desired)
     if plan.is_empty:
-        console.result("No changes. The instance matches the configuration.")
+        console.result(_report_text(ApplyReport(), options.output_format))
         return EXIT_OK
     _check_deletes(plan, options.max_deletes)
     if options.plan_file is None:
         _confirm_or_refuse(options, confirm)
     secrets = secrets_from_environment(desired.configuration, os.environ)
     _check_secrets(plan, secrets)
-    report = apply_plan(
-        target,
-        plan,
-        parallelism=options.parallelism,
-        secrets=secrets,
-        on_event=lambda event: console.detail(str(event)),
+    report = apply_shown(
+        console,
+        options.output_format,
+        lambda on_event: apply_plan(
+            target, plan, parallelism=options.parallelism, secrets=secrets, on_event=on_event
+        ),
+        len(plan.changes),
     )
     console.result(_report_text(report, options.output_format))
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _confirm_or_refuse(options: DeployOptions, confirm: Callable[[str], bool]) -> None:
+def apply_shown(
+    console: Console,
+    output_format: str,
+    apply: Callable[[Callable[[ApplyEvent], None]], ApplyReport],
+    total: int,
+) -> ApplyReport:
+    """Run ``apply`` with its progress shown; when it stops half-way (Ctrl-C, an instance
+    that became unusable), print what was done before the error is reported."""
+    try:
+        with ApplyProgress(console, total) as progress:
+            return apply(progress)
+    except (ApplyStopped, ApplyInterrupted) as stopped:
+        console.result(_report_text(stopped.report, output_format))
+        raise
+
+
+def _confirm_or_refuse(
+    options: DeployOptions, confirm: Callable[[str], bool], nothing_sent: bool = False
+) -> None:
     if options.yes:
         return
     if not options.interactive:
-        raise UsageError(
-            "refusing to deploy without --yes when not on a terminal; review the plan "
-            "above, then run again with --yes (or deploy a saved plan with --plan)"
-        )
+        raise DeployRefused.not_interactive(nothing_sent)
     if not confirm("Apply these changes?"):
-        raise DeployRefused.not_confirmed()
+        raise DeployRefused.not_confirmed(nothing_sent)
 
 
 def _deploy_via_git(
@@ -139,26 +174,56 @@ def _deploy_via_git(
     console: Console,
     confirm: Callable[[str], bool],
 ) -> int:
-    """Extras through the management API, the rest through the instance's repository."""
+    """Extras through the management API, the rest through the instance's repository:
+    everything is planned and confirmed before the branch moves."""
     if options.plan_file is not None:
         raise UsageError("--plan applies saved plans through the management API, not --via git")
-    deployment = GitDeployment(
+    with GitDeployment(
         target, directory, options.branch, console, options.prune, options.parallelism
-    )
-    work = deployment.check_committed()
-    desired, extras = deployment.plan_extras()
-    secrets = secrets_from_environment(desired.configuration, os.environ)
-    _check_secrets(extras, secrets)
-    prepared = deployment.push_and_validate(work, desired, extras)
-    console.info(render_prepared(prepared, options.branch, options.color))
-    if not prepared.is_empty:
-        try:
-            _check_delete_count(prepared.deletes, options.max_deletes)
-            _confirm_or_refuse(options, confirm)
-        except ApimsyncError:
-            console.info(f"Branch '{options.branch}' holds {prepared.commit[:12]}; not deployed.")
-            raise
-    result = deployment.apply(prepared, secrets, lambda event: console.detail(str(event)))
+    ) as deployment:
+        work = deployment.check_committed()
+        desired, extras = deployment.plan_extras(
+            lambda skipped: read_live(target, console, options.parallelism, skipped)
+        )
+        secrets = secrets_from_environment(desired.configuration, os.environ)
+        _check_secrets(extras, secrets)
+        prepared = deployment.prepare(work, desired, extras)
+        console.info(render_prepared(prepared, options.branch, options.color))
+        if prepared.is_empty:
+            console.result(
+                _git_report(
+                    GitDeployResult.nothing(options.branch, prepared), options.output_format
+                )
+            )
+            return EXIT_OK
+        _check_delete_count(prepared.deletes, options.max_deletes)
+        _confirm_or_refuse(options, confirm, nothing_sent=True)
+        pushed = deployment.push_and_validate(prepared)
+        if pushed is not prepared:
+            console.info("\n".join(render_log(pushed.log)))
+            try:
+                _check_delete_count(pushed.deletes, options.max_deletes)
+            except ApimsyncError:
+                console.info(f"Branch '{options.branch}' holds {pushed.commit[:12]}; not deployed.")
+                raise
+
+        def apply_extras(plan: Plan) -> ApplyReport:
+            if plan.is_empty:
+                return ApplyReport()
+            return apply_shown(
+                console,
+                options.output_format,
+                lambda on_event: apply_plan(
+                    target,
+                    plan,
+                    parallelism=options.parallelism,
+                    secrets=secrets,
+                    on_event=on_event,
+                ),
+                len(plan.changes),
+            )
+
+        result = deployment.apply(pushed, secrets, apply_extras)
     console.result(_git_report(result, options.output_format))
     if result.error is not None:
         raise result.error
@@ -186,7 +251,9 @@ def _git_report(result: GitDeployResult, output_format: str) -> str:
 
 
 def _did_something(report: ApplyReport) -> bool:
-    return bool(report.applied or report.failed or report.not_attempted)
+    return bool(report.applied or report.skipped or report.failed or report.not_attempted) or bool(
+        report.interrupted
+    )
 
 
 def _plan_to_apply(
@@ -264,16 +331,24 @@ def _count(number: int, word: str, plural: str = "") -> str:
 def _report_text(report: ApplyReport, output_format: str) -> str:
     if output_format == "json":
         return json.dumps(report.to_json(), indent=2)
+    if not _did_something(report):
+        return NO_CHANGES
     lines = [
         f"Applied {_count(len(report.applied), 'change')} ({_count(report.writes, 'write')}, "
         f"{_count(report.retries, 'retry', 'retries')})."
     ]
     lines += [f"  failed: {failure.resource_id}: {failure.message}" for failure in report.failed]
-    if report.not_attempted:
+    if report.interrupted:
         lines.append(
-            "  not attempted (they depend on a failed change): " + ", ".join(report.not_attempted)
+            "  under way when interrupted (they may or may not have been applied): "
+            + ", ".join(report.interrupted)
         )
-    if not report.ok:
+    if report.not_attempted:
+        why = "the deploy stopped" if report.interrupted else "they depend on a failed change"
+        lines.append(f"  not attempted ({why}): " + ", ".join(report.not_attempted))
+    if report.interrupted:
+        lines.append("Deploy interrupted; run deploy again to converge.")
+    elif not report.ok:
         lines.append("Deploy incomplete; fix the failures and run deploy again to converge.")
     return "\n".join(lines)
 

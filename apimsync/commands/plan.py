@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from apimsync.commands.progress import ReadProgress, read_live
 from apimsync.errors import UsageError
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Plan
@@ -20,8 +21,8 @@ from apimsync.plan.references import check_references_on_instance
 from apimsync.plan.render import render_json, render_markdown, render_text
 from apimsync.plan.saved import save_plan
 from apimsync.targets.connection import Target, resolve_target
-from apimsync.targets.git import DEFAULT_BRANCH, branch_configuration, plan_against_branch
-from apimsync.targets.sdk import fetch_etags, read_instance
+from apimsync.targets.git import DEFAULT_BRANCH, plan_against_branch, read_branch
+from apimsync.targets.sdk import fetch_etags
 from apimsync.workspace import DesiredState, load_desired_state
 
 EXIT_NO_CHANGES = 0
@@ -63,13 +64,15 @@ def make_plan(
     for finding in desired.not_managed:
         console.info(f"note: {finding.path}: {finding.message}")
     if options.via == "git":
-        branch = branch_configuration(target, options.branch, console)
-        return plan_against_branch(desired.configuration, branch)
-    console.status(f"Reading {target.describe()} ...")
-    live = read_instance(target, parallelism=options.parallelism)
-    console.detail(f"read {len(live.configuration)} live resources in {live.requests} requests")
-    for kind in sorted(live.unsupported, key=lambda k: k.value):
-        console.info(f"note: {target.endpoint} does not serve {kind.label} settings; not planned")
+        branch = read_branch(target, options.branch, console)
+        note = branch.sync_note(options.branch)
+        if note is not None:
+            console.info(note)
+        return plan_against_branch(desired.configuration, branch.configuration)
+    live = read_live(target, console, options.parallelism)
+    if live.unsupported:
+        kinds = " and ".join(sorted(kind.label for kind in live.unsupported))
+        console.note(f"note: {target.endpoint} does not serve {kinds} settings; not planned")
 
     def diff(etags: dict[str, str]) -> Plan:
         return compute_plan(
@@ -84,7 +87,18 @@ def make_plan(
     check_references_on_instance(desired.unresolved, live.configuration, draft)
     check_unique_values(desired.configuration, live.configuration, draft.deleted_ids())
     touched = [c.resource_id for c in draft.changes if c.action is not Action.CREATE]
-    return diff(fetch_etags(target, touched)) if touched else draft
+    if not touched:
+        return draft
+    title = f"Reading {len(touched)} ETags"
+    with ReadProgress(console, title) as shown:
+        etags = fetch_etags(
+            target,
+            touched,
+            parallelism=options.parallelism,
+            on_retry=shown.retry,
+            on_progress=shown.progress,
+        )
+    return diff(etags)
 
 
 def render(plan: Plan, output_format: str, color: bool) -> str:
@@ -105,6 +119,7 @@ def plan(
         raise UsageError(
             "--out saves plans for the management API; it cannot be used with --via git"
         )
+    require_folder(directory)
     target = resolve_target(target_options, os.environ, directory)
     result = make_plan(directory, target, options, console)
     console.result(render(result, options.output_format, options.color))
@@ -117,6 +132,17 @@ def plan(
     if options.detailed_exitcode and not result.is_empty:
         return EXIT_CHANGES
     return EXIT_NO_CHANGES
+
+
+def require_folder(directory: Path) -> None:
+    """Refuse a working folder that does not exist before anything else (its
+    ``apimsync.toml`` may be what names the target)."""
+    if not directory.is_dir():
+        what = "is not a folder" if directory.exists() else "does not exist"
+        raise UsageError(
+            f"{directory} {what}; pass the folder that holds api-management/ with --dir "
+            "(default: the current folder)"
+        )
 
 
 def target_fields(target: Target) -> dict[str, str]:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from apimsync.commands.progress import read_live
 from apimsync.environments import unapply_overlay
 from apimsync.errors import UsageError
 from apimsync.formats.layouts import detect_layout, load_environment, local_state, write_tree
@@ -19,7 +20,6 @@ from apimsync.plan.diff import is_service_owned
 from apimsync.plan.normalize import comparable_pair, link_target, strip_server_fields
 from apimsync.targets.connection import resolve_target
 from apimsync.targets.git import DEFAULT_BRANCH, pull_repository
-from apimsync.targets.sdk import read_instance
 
 
 def pull(
@@ -52,8 +52,7 @@ def pull(
         return 0
     if save:
         raise UsageError("--save needs --via git (it saves the instance into its git repository)")
-    console.status(f"Reading {target.describe()} ...")
-    live = read_instance(target, parallelism=parallelism)
+    live = read_live(target, console, parallelism)
     local, tree = local_state(directory, location)
     current = live.configuration
     if overlay is not None:

@@ -1,7 +1,11 @@
 """An embedded emulator of the API Management management API (api-version 2024-05-01).
 
 Like Azurite for Storage: a local HTTPS server speaking the ARM REST API that the
-``azure-mgmt-apimanagement`` client uses, with its state under a folder. Public API:
+``azure-mgmt-apimanagement`` client uses, with its state under a folder. It answers as the
+real service answered in recorded sessions (``shared/docs/real-service-behaviour.md``)
+where those and the 2024-05-01 description disagree, accepts every api-version Azure
+serves (:mod:`.versions`) and serves every collection of the description
+(:mod:`.catalog`). Public API:
 
 - :func:`serve` runs it until interrupted (``apimsync emulator serve`` wraps it);
 - :class:`EmulatorProcess` runs it in a thread or child process for tests and benchmarks;

@@ -61,12 +61,19 @@ def _source_row(ctx: Ctx, given: dict[str, Any], base: str) -> Row | None:
     return ctx.store.get(ctx.service, f"apis/{ref.base};rev={ref.current}") if ref.exists else None
 
 
+OWN_REVISION_PROPERTIES = ("apiRevisionDescription",)
+"""Not copied into a new revision: the APIOps publisher copies the description itself, and
+its users report that as overriding theirs (apiops-layouts.md §1.4, Azure/apiops#866)."""
+
+
 def _new_props(
     ctx: Ctx, given: dict[str, Any], base: str, rev: str
 ) -> tuple[dict[str, Any], Row | None]:
     exists = ctx.api(base).exists
     source = _source_row(ctx, given, base)
-    props = public(source.props) if source else dict(API_DEFAULTS)
+    props = dict(API_DEFAULTS)
+    if source is not None:
+        props = {k: v for k, v in public(source.props).items() if k not in OWN_REVISION_PROPERTIES}
     props.update(given)
     props["apiRevision"] = rev
     props["isCurrent"] = not exists
@@ -128,8 +135,9 @@ def put_api(ctx: Ctx) -> Reply:
         path = f"apis/{base};rev={rev}"
         old = ctx.store.get(ctx.service, path)
         check_if_match(ctx, old, required=False)
+        selector = given.get("wsdlSelector")
         fmt, document = _take_import(given)
-        imported = imports.read_import(ctx, fmt, document)
+        imported = imports.read_import(ctx, fmt, document, selector)
         make_it_current = given.pop("isCurrent", None) is True
         source: Row | None = None
         if old is None:

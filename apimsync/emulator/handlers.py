@@ -3,8 +3,9 @@
 They share the rules of the management API: a missing parent is a 404, writes honour
 ``If-Match`` (412 on a mismatch; PATCH and DELETE require it), PUT answers 201 when it
 creates and 200 when it replaces, PATCH merges, DELETE of an absent resource is a 204,
-lists page with ``$top``/``$skip`` and filter with ``$filter``, and writes the spec
-declares long-running answer with ``Azure-AsyncOperation``/``Location`` headers.
+lists page with ``$top``/``$skip`` and filter with ``$filter``. Named value and schema
+writes answer as :mod:`apimsync.emulator.lro` says; the other writes the spec declares
+long-running answer at once, with ``Azure-AsyncOperation``/``Location`` headers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from apimsync.emulator import lro, odata
+from apimsync.emulator.catalog import CATALOG_KINDS
 from apimsync.emulator.core import ArmError, Ctx, Reply, not_found, validation_error
 from apimsync.emulator.kinds import KINDS, Kind
 from apimsync.emulator.resources import GUARD, PREPARE, require, shape
@@ -23,7 +25,9 @@ from apimsync.emulator.store import Row, parent_of, utc_now
 PAGE_SIZE = 100
 Record = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
-COLLECTION_TITLES = {k.collection.rsplit("/", 1)[-1].lower(): k.title for k in KINDS.values()}
+COLLECTION_TITLES: dict[str, str] = {}
+for _kind in (*KINDS.values(), *CATALOG_KINDS):
+    COLLECTION_TITLES.setdefault(_kind.collection.rsplit("/", 1)[-1].lower(), _kind.title)
 
 
 # -- addressing ------------------------------------------------------------------------
@@ -151,13 +155,17 @@ def accepted(ctx: Ctx, code: int, resource_path: str | None = None) -> Reply:
     return Reply(202, None, {"Location": location})
 
 
-LRO_WRITES = {"namedValue": lro.NAMED_VALUE_WRITE, "apiSchema": lro.API_SCHEMA_PUT}
-"""Kinds whose writes follow the ``--lro-style`` switch."""
+LRO_WRITES = {
+    ("namedValue", "put"): lro.NAMED_VALUE_PUT,
+    ("namedValue", "patch"): lro.NAMED_VALUE_PATCH,
+    ("apiSchema", "put"): lro.API_SCHEMA_PUT,
+}
+"""Writes (kind, verb) that follow the ``--lro-style`` switch."""
 
 
 def written(ctx: Ctx, kind: Kind, row: Row, status: int, verb: str) -> Reply:
     """The answer to a successful PUT or PATCH."""
-    switched = LRO_WRITES.get(kind.name)
+    switched = LRO_WRITES.get((kind.name, verb))
     if switched is not None:
         if lro.answers_accepted(ctx.lro_style, switched):
             return accepted(ctx, status)
@@ -242,6 +250,9 @@ def list_items(ctx: Ctx, kind: Kind) -> Reply:
     require_owner(ctx, owner)
     rows = ctx.store.children(ctx.service, owner, kind.name)
     items = [shape(ctx, kind, r) for r in rows]
+    for item in items:
+        for name in kind.list_omits:
+            item["properties"].pop(name, None)
     return page(ctx, items, kind.filter_rules, count=kind.counted)
 
 

@@ -36,21 +36,25 @@ LINK_IMPORTS = {
     "openapi-link": "openapi",
     "openapi+json-link": "openapi+json",
     "swagger-link-json": "swagger-json",
+    "wsdl-link": "wsdl",
 }
 EXPORTS = {
     # requested format: (document format, answered format, file extension)
     "openapi-link": ("openapi", "openapi-link", "yaml"),
     "openapi+json-link": ("openapi+json", "openapi+json-link", "json"),
     "swagger-link": ("swagger-json", "swagger-link-json", "json"),
+    "wadl-link": ("wadl", "wadl-link-json", "wadl"),
 }
 EXPORT_PATH = "_emulator/api-export"
-TAKEN_FROM_DOCUMENT = ("displayName", "description", "serviceUrl", "protocols")
+TAKEN_FROM_DOCUMENT = ("displayName", "description", "serviceUrl", "protocols", "type")
 
 
 # -- import ----------------------------------------------------------------------------
 
 
-def read_import(ctx: Ctx, fmt: str | None, value: Any) -> ApiSpecification | None:
+def read_import(
+    ctx: Ctx, fmt: str | None, value: Any, selector: Any = None
+) -> ApiSpecification | None:
     """The specification an API PUT imports; 400 if it cannot be read.
 
     None when there is nothing the emulator can read: no import, a format it does not map
@@ -68,7 +72,8 @@ def read_import(ctx: Ctx, fmt: str | None, value: Any) -> ApiSpecification | Non
     if fmt not in IMPORT_FORMATS:
         return None
     try:
-        return parse_specification(text, fmt)
+        chosen = selector if isinstance(selector, dict) else None
+        return parse_specification(text, fmt, wsdl_selector=chosen)
     except SpecificationError as error:
         raise validation_error(f"Parsing error(s): {error.message}", target="value") from None
 
@@ -166,5 +171,6 @@ def exported_document(store: Store, service: str, token: str) -> tuple[str, str]
     stored = store.get_operation(service, token)
     if not isinstance(stored, dict) or "_export" not in stored:
         return None
-    content_type = "application/yaml" if stored.get("_type") == "yaml" else "application/json"
+    types = {"yaml": "application/yaml", "wadl": "application/vnd.sun.wadl+xml"}
+    content_type = types.get(str(stored.get("_type")), "application/json")
     return str(stored["_export"]), content_type

@@ -44,6 +44,8 @@ class Kind:
     counted: bool = True
     etags: bool = True
     put_needs_if_match: bool = False
+    list_omits: tuple[str, ...] = ()
+    """Properties a list leaves out of its items (the item's own GET shows them)."""
 
     @property
     def template(self) -> str:
@@ -101,6 +103,7 @@ _KIND_LIST: tuple[Kind, ...] = (
         f"{T}/apis/releases",
         _ops("ApiRelease", CRUD),
         api_level=True,
+        list_omits=("apiId",),  # §4 [REV20 p@120000]
         read_only=("createdDateTime", "updatedDateTime"),
         filters="notes",
     ),

@@ -2,10 +2,10 @@
 
 ``xml`` documents are well-formed XML, their expressions entity-escaped; ``rawxml``
 documents carry expressions as-is (raw ``"``, ``<``, ``&``). The emulator keeps each
-document exactly as it was sent, with its format, and converts only when a reader asks
-for the other format: expression spans (found by :mod:`apimsync.policy.expressions`) are
-decoded to their meaning and, for ``xml``, escaped again; text outside expressions is
-never touched. So a document read back in the format it was written in is byte-identical.
+document in the format it was sent in, re-serialised as the service writes policies
+(:mod:`apimsync.emulator.policyxml`), and converts only when a reader asks for the other
+format: expression spans (found by :mod:`apimsync.policy.expressions`) are decoded to
+their meaning and, for ``xml``, escaped again; text outside expressions is never touched.
 
 Validation: the document must be well-formed once its expressions are escaped, with the
 expected root (``policies`` or ``fragment``) and only the four sections in a scope

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
+import json
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -221,6 +223,7 @@ def prepare_named_value(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None
     if isinstance(key_vault, dict) and key_vault.get("secretIdentifier"):
         props["secret"] = True
         props.pop("value", None)
+        key_vault.setdefault("identityClientId", None)  # §12 [NV23 p@60000]
         key_vault["lastStatus"] = {"code": "Success", "timeStampUtc": _now_iso()}
         return
     props.pop("keyVault", None)
@@ -395,9 +398,23 @@ def prepare_tag_description(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> 
     row.ref = tag.path
 
 
+SWAGGER_DEFINITIONS = "application/vnd.ms-azure-apim.swagger.definitions+json"
+
+
 def prepare_schema(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
-    if not isinstance(row.props.get("document"), dict):
+    """§6 [SCH20 e8, e9]: swagger definitions sent as text are parsed into
+    ``document.definitions`` (so text that has its own ``definitions`` key nests twice);
+    other documents keep their ``value`` text exactly as sent."""
+    document = row.props.get("document")
+    if not isinstance(document, dict):
         raise validation_error("'document' must be an object.", target="document")
+    text = document.get("value")
+    if row.props.get("contentType") == SWAGGER_DEFINITIONS and isinstance(text, str):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise validation_error(f"'document.value' is not JSON: {exc}", "document") from exc
+        row.props["document"] = {"definitions": parsed}
 
 
 def prepare_global_schema(ctx: Ctx, kind: Kind, row: Row, old: Row | None) -> None:
@@ -561,6 +578,14 @@ def shape_product(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
         props["groups"] = []
 
 
+def shape_resolver(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
+    """§16 [GQL23 p@29000]: a resolver answers ``internalId`` and ``publicId``, not its
+    ``displayName``."""
+    props.pop("displayName", None)
+    props["internalId"] = hashlib.sha256(row.key.encode("utf-8")).hexdigest()[:24]
+    props["publicId"] = row.name
+
+
 def shape_release(ctx: Ctx, row: Row, props: dict[str, Any]) -> None:
     props["createdDateTime"] = row.created
     props["updatedDateTime"] = row.updated
@@ -614,6 +639,7 @@ SHAPE: dict[str, Shape] = {
     "resolverPolicy": shape_policy,
     "policyFragment": shape_fragment,
     "api": shape_api,
+    "resolver": shape_resolver,
     "operation": shape_operation,
     "product": shape_product,
     "release": shape_release,

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from apimsync.emulator import actions, apis, tenant_config, views
+from apimsync.emulator import actions, apis, catalogviews, tenant_config, views
+from apimsync.emulator.catalog import CATALOG_KINDS
 from apimsync.emulator.core import Ctx, Reply
 from apimsync.emulator.handlers import GENERIC
 from apimsync.emulator.kinds import KINDS, Kind
@@ -264,8 +265,8 @@ def _view_routes() -> list[Route]:
 
 
 def build_routes() -> tuple[Route, ...]:
-    routes = [Route(m, t, o, h) for m, t, o, h in SPECIAL]
-    for kind in KINDS.values():
+    routes = [Route(m, t, o, h) for m, t, o, h in (*SPECIAL, *catalogviews.SPECIAL)]
+    for kind in (*KINDS.values(), *CATALOG_KINDS):
         routes.extend(_kind_routes(kind))
     routes.extend(_view_routes())
     return tuple(sorted(routes, key=lambda r: -r.literals))
@@ -274,10 +275,24 @@ def build_routes() -> tuple[Route, ...]:
 ROUTES = build_routes()
 
 
+def _index(routes: tuple[Route, ...]) -> dict[tuple[int, str], tuple[Route, ...]]:
+    """Routes by segment count and first segment (every template starts with a literal),
+    keeping their order: a request is matched against a handful, not all of them."""
+    index: dict[tuple[int, str], list[Route]] = {}
+    for route in routes:
+        segments = route.segments
+        index.setdefault((len(segments), segments[0].lower() if segments else ""), []).append(route)
+    return {key: tuple(found) for key, found in index.items()}
+
+
+ROUTE_INDEX = _index(ROUTES)
+
+
 def find_route(method: str, parts: list[str]) -> tuple[Route, dict[str, str]] | str | None:
     """The route for ``method`` and path ``parts``; "method" when only the method is wrong."""
     path_matched = False
-    for route in ROUTES:
+    candidates = ROUTE_INDEX.get((len(parts), parts[0].lower() if parts else ""), ())
+    for route in candidates:
         params = route.match(parts)
         if params is None:
             continue

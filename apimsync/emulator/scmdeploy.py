@@ -15,6 +15,7 @@ transaction around it: a failure leaves the service as it was.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from apimsync.emulator.modelbridge import (
     request_body,
     write_portal,
 )
-from apimsync.emulator.resources import normalise_operation
+from apimsync.emulator.resources import SWAGGER_DEFINITIONS, normalise_operation
 from apimsync.emulator.scmrepo import Repository
 from apimsync.emulator.store import Row
 from apimsync.formats.layouts import TreeLayout
@@ -235,13 +236,30 @@ def apply_key(resource: Resource) -> tuple[int, bool, bool, str]:
 
 def as_stored(resource: Resource) -> Resource:
     """``resource`` as a write would store it: the service's own normalisation applied
-    (an operation's ``required: false`` dropped, its empty lists filled), so a branch
-    that differs from the stored state only by it has nothing to change."""
-    if resource.kind is not Kind.OPERATION:
-        return resource
-    properties = thaw(resource.properties)
-    normalise_operation(properties)
-    return make_resource(resource.id, properties)
+    (an operation's empty lists filled; a swagger-definitions document as its object's
+    JSON), so a branch that differs from the stored state only by it changes nothing."""
+    if resource.kind is Kind.OPERATION:
+        properties = thaw(resource.properties)
+        normalise_operation(properties)
+        return make_resource(resource.id, properties)
+    definitions = _definitions_object(resource)
+    if definitions is not None:
+        properties = thaw(resource.properties)
+        properties["document"] = {"value": json.dumps(definitions, indent=2)}
+        return make_resource(resource.id, properties)
+    return resource
+
+
+def _definitions_object(resource: Resource) -> Any:
+    """The object a swagger-definitions schema file holds (``{"definitions": ...}``)."""
+    if resource.kind is not Kind.API_SCHEMA or resource.get("contentType") != SWAGGER_DEFINITIONS:
+        return None
+    document = resource.get("document")
+    text = document.get("value") if isinstance(document, Mapping) else None
+    try:
+        return json.loads(text) if isinstance(text, str) else None
+    except json.JSONDecodeError:
+        return None
 
 
 def plan(current: Configuration, desired: Configuration) -> list[Change]:
@@ -322,6 +340,9 @@ def apply_change(ctx: Ctx, change: Change, paths: Mapping[str, str]) -> None:
 def _put_body(ctx: Ctx, change: Change) -> dict[str, Any]:
     """The PUT body; for an API, whose PUT merges, ``null`` removes what the branch dropped."""
     body = request_body(ctx, change.resource)
+    definitions = _definitions_object(change.resource)
+    if definitions is not None:  # the file holds the document object, not text to parse
+        body["properties"]["document"] = definitions
     previous = change.previous
     if previous is not None and previous.kind is Kind.API:
         for key in previous.properties:

@@ -52,7 +52,7 @@ VIEWS: tuple[LinkView, ...] = (
         "productApiLink",
         "owner",
         "apiId",
-        f"{T}/apis",
+        f"{T}/products/apis",
         "name displayName description serviceUrl path",
     ),
     LinkView(
@@ -72,7 +72,7 @@ VIEWS: tuple[LinkView, ...] = (
         "tagApiLink",
         "target",
         "apiId",
-        f"{T}/tags",
+        f"{T}/apis/tags",
         "displayName name",
         head_status=200,
     ),
@@ -83,7 +83,7 @@ VIEWS: tuple[LinkView, ...] = (
         "tagOperationLink",
         "target",
         "operationId",
-        f"{T}/tags",
+        f"{T}/apis/operations/tags",
         "displayName name",
         head_status=200,
     ),
@@ -94,7 +94,7 @@ VIEWS: tuple[LinkView, ...] = (
         "tagProductLink",
         "target",
         "productId",
-        f"{T}/tags",
+        f"{T}/products/tags",
         "displayName name",
         head_status=200,
     ),
@@ -150,16 +150,21 @@ def _target_of(ctx: Ctx, view: LinkView, link: Row) -> Row | None:
     return ctx.store.get(ctx.service, link.ref)
 
 
-def _shown(ctx: Ctx, view: LinkView, target: Row) -> dict[str, Any]:
+def _shown(ctx: Ctx, view: LinkView, owner: Row, target: Row) -> dict[str, Any]:
+    """The linked entity under the link's nested id (``.../products/p/groups/guests``,
+    §8.2 [PRDG e3], §9 [TAG19 e5])."""
     body = shape(ctx, KINDS[target.kind], target)
     body["type"] = view.shown_type
+    name = _ref_path(target).rsplit("/", 1)[-1]
+    segment = view.target.split("/")[0]
+    body["id"] = ctx.arm_id(f"{ctx.display_path(_ref_path(owner))}/{segment}/{name}")
     return body
 
 
 def list_view(ctx: Ctx, view: LinkView) -> Reply:
     owner = _owner(ctx, view)
     targets = [_target_of(ctx, view, link) for link in _links(ctx, view, owner, None)]
-    items = [_shown(ctx, view, t) for t in targets if t is not None]
+    items = [_shown(ctx, view, owner, t) for t in targets if t is not None]
     items.sort(key=lambda item: str(item["name"]).lower())
     return page(ctx, items, rules(view.filters))
 
@@ -173,7 +178,7 @@ def head_view(ctx: Ctx, view: LinkView) -> Reply:
     links = _links(ctx, view, owner, target)
     if not links:
         raise not_found(KINDS[target.kind].title)
-    return Reply(view.head_status, None, {"ETag": links[0].etag})
+    return Reply(view.head_status, None, {"ETag": target.etag})
 
 
 def get_view(ctx: Ctx, view: LinkView) -> Reply:
@@ -181,7 +186,7 @@ def get_view(ctx: Ctx, view: LinkView) -> Reply:
     links = _links(ctx, view, owner, target)
     if not links:
         raise not_found(KINDS[target.kind].title)
-    return Reply(200, _shown(ctx, view, target), {"ETag": links[0].etag})
+    return Reply(200, _shown(ctx, view, owner, target), {"ETag": target.etag})
 
 
 def _link_path(ctx: Ctx, view: LinkView, owner: Row, target: Row) -> str:
@@ -207,7 +212,13 @@ def put_view(ctx: Ctx, view: LinkView) -> Reply:
             link = Row(view.link_kind, _link_path(ctx, view, owner, target), props)
             link.ref = _ref_path(linked)
             ctx.store.put(ctx.service, link)
-    return Reply(200 if existing else 201, _shown(ctx, view, target))
+    shown = _shown(ctx, view, owner, target)
+    if view.name == "productApis":  # the link answer's projection (§3.2 [PRDA e8])
+        shown["properties"].update(
+            protocols=None, authenticationSettings=None, subscriptionKeyParameterNames=None
+        )
+    # the linked entity's ETag (§8.2 [PRDG e8], §8.3 [PRDA e8], §9 [TAG19 e5])
+    return Reply(200 if existing else 201, shown, {"ETag": target.etag})
 
 
 def delete_view(ctx: Ctx, view: LinkView) -> Reply:

@@ -89,12 +89,47 @@ def locate_json(text: str) -> JsonPositions:
     return JsonPositions(values, keys)
 
 
+_JSON_ERRORS = (
+    (
+        "Expecting value",
+        "a value is expected here (a string, number, object, array, true, false or null)",
+    ),
+    ("Expecting ',' delimiter", "a ',' (or the end of the object or array) is expected here"),
+    ("Expecting ':' delimiter", "a ':' is expected here, after the key"),
+    (
+        "Expecting property name",
+        "a key in double quotes is expected here (a ',' too many before '}'?)",
+    ),
+    ("Extra data", "the JSON document ends before this: remove what follows it"),
+    (
+        "Invalid control character",
+        "a control character inside a string: write a line break as \\n and a tab as \\t",
+    ),
+    ("Invalid \\escape", "an unknown escape: write a backslash as \\\\"),
+)
+
+
+def describe_json_error(error: json.JSONDecodeError) -> str:
+    """What :mod:`json` found wrong, said for a person, with what to do; a text that ends
+    in the middle of a value is named as cut short."""
+    if not error.doc.strip():
+        return "the file is empty; a JSON object is expected"
+    in_string = error.msg.startswith("Unterminated string")
+    if in_string or error.pos >= len(error.doc.rstrip()):
+        inside = "a string" if in_string else "the document (an object or array is open)"
+        return (
+            f"the file ends inside {inside}: it looks cut short; complete it, or restore "
+            "it from git"
+        )
+    return next((text for start, text in _JSON_ERRORS if error.msg.startswith(start)), error.msg)
+
+
 def parse_json(text: str) -> Any:
     """Parse strict JSON; raise :class:`JsonSyntaxError` with a position when it is not."""
     try:
         document = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
-        raise JsonSyntaxError(error.msg, error.lineno, error.colno) from None
+        raise JsonSyntaxError(describe_json_error(error), error.lineno, error.colno) from None
     except _ConstantError as error:
         line, column = _literal_position(text, error.name)
         raise JsonSyntaxError(f"{error.name} is not a JSON value", line, column) from None

@@ -71,6 +71,15 @@ def normalize_repo_path(path: str) -> str | None:
     return normal
 
 
+def reference_path(reference: str) -> str | None:
+    """The repository path a ``$ref-`` value names, or ``None`` if it would escape.
+
+    APIM exported on Windows and wrote some references with backslashes
+    (``api-management\\apis\\...``); they name the same file as with ``/``.
+    """
+    return normalize_repo_path(reference.replace("\\", "/"))
+
+
 def resolve_inside(root: Path, relative: str) -> Path:
     """``root / relative``, refusing any path that leaves ``root`` (links included)."""
     normal = normalize_repo_path(relative)

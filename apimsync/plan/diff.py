@@ -8,7 +8,8 @@ owner to the same target. Matched resources are compared in their normalized for
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from apimsync.model import (
     Resource,
     api_id_without_revision,
     kind_of,
+    make_resource,
     parent_id,
 )
 from apimsync.plan import pointer
@@ -30,7 +32,7 @@ from apimsync.plan.conflicts import conflicts
 from apimsync.plan.imports import import_updates, reapplied_policies, with_live_schema_ids
 from apimsync.plan.normalize import comparable, comparable_pair, hidden_by_service, link_target
 from apimsync.plan.order import apply_order, identity, stage_of
-from apimsync.plan.revisions import with_explicit_revisions
+from apimsync.plan.revisions import RELEASE_PREFIX, RevisionView, revision_view
 
 UNDELETABLE_KINDS = frozenset({Kind.PORTAL_SIGNUP, Kind.PORTAL_DELEGATION})
 """Singletons of the service: they can be changed, never deleted."""
@@ -53,32 +55,66 @@ def compute_plan(
     kinds out of the plan.
     """
     live_etags = etags or {}
-    desired, live = with_explicit_revisions(desired, live)
     desired = with_live_schema_ids(desired, live)
+    view = revision_view(desired, live)
     matching = _match(
         [r for r in desired if r.kind not in ignore_kinds],
-        [r for r in live if r.kind not in ignore_kinds],
+        [r for r in view.live if r.kind not in ignore_kinds],
     )
+
+    def etag_of(resource_id: str) -> str | None:
+        return live_etags.get(view.address(resource_id))
+
     changes = [_create(resource) for resource in matching.desired_only]
     for wanted, current in matching.pairs:
-        update = _update(wanted, current, live_etags.get(current.id))
+        update = _update(wanted, current, etag_of(current.id))
         if update is not None:
             changes.append(update)
-    changes += import_updates(changes, desired, live, live_etags)
-    changes += reapplied_policies(changes, desired, live)
-    live_only = [r for r in matching.live_only if not is_service_owned(r)]
-    deletable = [r for r in live_only if _deletable(r)]
+    changes += import_updates(changes, desired, view.live, live_etags)
+    changes += reapplied_policies(changes, desired, view.live)
+    live_only = [r for r in matching.live_only if not _kept_as_is(r)]
+    copies = [r for r in live_only if identity(r.id) in view.copies]
+    deletable = [r for r in live_only if _deletable(r) and r not in copies]
     kept = [r for r in live_only if not _deletable(r)]
-    if prune:
-        early = {identity(c.holder) for c in conflicts(desired, live)}
-        changes.extend(_deletes(deletable, live, matching, live_etags, early))
-    else:
+    early = {identity(c.holder) for c in conflicts(desired, live)} if prune else set()
+    doomed = copies + deletable if prune else copies
+    changes.extend(_deletes(doomed, view.live, matching, etag_of, early))
+    if not prune:
         kept.extend(deletable)
+    changes = [_addressed(change, view) for change in changes]
+    changes += [_create(release) for release in view.releases]
     unmanaged = sorted(kept, key=lambda r: (stage_of(r.id), identity(r.id)))
     unknown = tuple(
         f"{current.id}{at}" for _, current in matching.pairs for at in hidden_by_service(current)
     )
     return Plan(tuple(apply_order(changes)), tuple(r.id for r in unmanaged), unknown)
+
+
+def _addressed(change: Change, view: RevisionView) -> Change:
+    """``change`` sent where the write must go (see :mod:`apimsync.plan.revisions`), and a
+    revision the instance lacks created from its source."""
+    target = view.address(change.resource_id)
+    creates_revision = change.action is Action.CREATE and change.kind is Kind.API
+    source = view.sources.get(identity(target)) if creates_revision else None
+    if target == change.resource_id and source is None:
+        return change
+    after = change.after
+    if after is not None and after.kind is Kind.API:
+        # A revision is made current by its release, not by what its body says.
+        after = after.with_properties(isCurrent=None, sourceApiId=source)
+    return dataclasses.replace(
+        change,
+        resource_id=target,
+        before=_moved(change.before, target),
+        after=_moved(after, target),
+        cascade=tuple(view.address(resource_id) for resource_id in change.cascade),
+    )
+
+
+def _moved(resource: Resource | None, resource_id: str) -> Resource | None:
+    if resource is None or resource.id == resource_id:
+        return resource
+    return make_resource(resource_id, resource.properties)
 
 
 # -- matching --------------------------------------------------------------------------
@@ -187,6 +223,14 @@ def is_service_owned(resource: Resource) -> bool:
     )
 
 
+def _kept_as_is(resource: Resource) -> bool:
+    """Service-owned resources, and the releases apimsync made to switch revisions (the
+    API's change log): neither pruned nor reported as unmanaged."""
+    return is_service_owned(resource) or (
+        resource.kind is Kind.API_RELEASE and resource.name.startswith(RELEASE_PREFIX)
+    )
+
+
 def _deletable(resource: Resource) -> bool:
     return resource.kind not in UNDELETABLE_KINDS and not _is_built_in(resource)
 
@@ -195,7 +239,7 @@ def _deletes(
     doomed: list[Resource],
     live: Configuration,
     matching: _Matching,
-    etags: Mapping[str, str],
+    etag_of: Callable[[str], str | None],
     early: set[str],
 ) -> list[Change]:
     """One delete per doomed resource whose ancestors stay; the rest ride in ``cascade``."""
@@ -217,7 +261,7 @@ def _deletes(
             resource,
             None,
             _delete_fields(resource),
-            etags.get(resource.id),
+            etag_of(resource.id),
             tuple(sorted(cascades[identity(resource.id)], key=_cascade_key)),
             early=identity(resource.id) in early,
         )

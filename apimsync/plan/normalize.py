@@ -359,6 +359,7 @@ _HOOKS: Mapping[Kind, Callable[[str, dict[str, Any]], None]] = MappingProxyType(
         Kind.API: _api,
         Kind.OPERATION: _operation,
         Kind.API_VERSION_SET: _version_set,
+        Kind.API_RELEASE: _link,
         Kind.PRODUCT_API_LINK: _link,
         Kind.TAG_API_LINK: _link,
         Kind.TAG_OPERATION_LINK: _link,

@@ -11,6 +11,9 @@ The JSON document (``render_json``), format version "1"::
           "action": "create" | "update" | "delete",
           "type": "backend",             # the kind's label (apimsync.model.Kind)
           "id": "/backends/openaione",   # service-relative ARM id
+          "display_name": "..." | null,  # when it says more than the id
+          "attributes": {"url": ...},    # a create's key attributes (masked; else {}):
+                                         # an operation's method and urlTemplate...
           "changed_paths": ["/url"],     # JSON pointers into before/after; for a create
                                          # or delete, every top-level property
           "before": {...} | null,        # live properties, normalized; null for a create
@@ -36,7 +39,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from apimsync.jsonvalue import thaw
-from apimsync.model import Kind
+from apimsync.model import Kind, Resource
 from apimsync.plan.changes import MISSING, Action, Change, FieldChange, Plan
 from apimsync.plan.normalize import normalize
 from apimsync.plan.order import stage_of
@@ -47,6 +50,28 @@ POLICY_KINDS = frozenset({Kind.POLICY, Kind.POLICY_FRAGMENT})
 NO_CHANGES = "No changes. The instance matches the configuration."
 
 _SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
+
+KEY_ATTRIBUTES: dict[Kind, tuple[str, ...]] = {
+    Kind.API: ("path", "serviceUrl", "protocols", "apiVersion"),
+    Kind.OPERATION: ("method", "urlTemplate"),
+    Kind.API_SCHEMA: ("contentType",),
+    Kind.API_RELEASE: ("apiId", "notes"),
+    Kind.API_VERSION_SET: ("versioningScheme",),
+    Kind.BACKEND: ("url", "protocol"),
+    Kind.PRODUCT: ("state",),
+    Kind.PRODUCT_API_LINK: ("apiId",),
+    Kind.PRODUCT_GROUP_LINK: ("groupId",),
+    Kind.TAG_API_LINK: ("apiId",),
+    Kind.TAG_OPERATION_LINK: ("operationId",),
+    Kind.TAG_PRODUCT_LINK: ("productId",),
+    Kind.NAMED_VALUE: ("secret", "keyVault", "value"),
+    Kind.POLICY_FRAGMENT: ("description",),
+    Kind.LOGGER: ("loggerType",),
+    Kind.DIAGNOSTIC: ("loggerId",),
+}
+"""What a created resource shows besides its id and display name, like the attributes
+``terraform plan`` lists: an operation's method and URL template, a backend's
+URL, whether a named value is secret or in Key Vault..."""
 _COLOURS = {"+": "32", "~": "33", "-": "31", "@": "36", "bold": "1", "dim": "2"}
 
 
@@ -93,15 +118,53 @@ def _is_policy_text(change: Change, field: FieldChange) -> bool:
     return change.kind in POLICY_KINDS and field.path == "/value"
 
 
-def policy_diff(field: FieldChange) -> list[str]:
-    """The unified diff of a policy's canonical text, live -> desired."""
-    before = field.before if isinstance(field.before, str) else ""
-    after = field.after if isinstance(field.after, str) else ""
+def policy_diff(change: Change, field: FieldChange) -> list[str]:
+    """The unified diff of a policy document, live -> desired, in the texts themselves: the
+    lines the user wrote and the lines the service sent. (Whether the policy changed at
+    all was decided on the canonical forms, ``field``, which stand in for a missing text.)"""
+    before = _document(change.before, field.before)
+    after = _document(change.after, field.after)
     return list(
         difflib.unified_diff(
             before.splitlines(), after.splitlines(), "live", "desired", lineterm="", n=3
         )
     )
+
+
+def _document(resource: Resource | None, canonical: Any) -> str:
+    value = resource.properties.get("value") if resource is not None else None
+    if isinstance(value, str):
+        return value
+    return canonical if isinstance(canonical, str) else ""
+
+
+def display_name(change: Change) -> str | None:
+    """The resource's display name, when it says more than its id."""
+    name = change.resource.properties.get("displayName")
+    if not isinstance(name, str) or not name or name.casefold() == change.resource.name.casefold():
+        return None
+    return name
+
+
+def key_attributes(change: Change) -> dict[str, Any]:
+    """The :data:`KEY_ATTRIBUTES` of a created resource, masked."""
+    if change.action is not Action.CREATE:
+        return {}
+    properties = change.resource.properties
+    return {
+        key: mask_value(change.kind, f"/{key}", thaw(properties[key]), secret=_secret(change))
+        for key in KEY_ATTRIBUTES.get(change.kind, ())
+        if properties.get(key) not in (None, "", [], {})
+    }
+
+
+def _policy_size(change: Change) -> str | None:
+    """ "(12 lines)" for a created or deleted policy or fragment."""
+    if change.action is Action.UPDATE or change.kind not in POLICY_KINDS:
+        return None
+    document = _document(change.resource, None)
+    count = len(document.splitlines())
+    return f"({count} line{'' if count == 1 else 's'})" if document else None
 
 
 def _show(value: Any) -> str:
@@ -123,12 +186,15 @@ def _sections(plan: Plan) -> list[tuple[Kind, list[Change]]]:
 # -- text ------------------------------------------------------------------------------
 
 
-def render_text(plan: Plan, *, color: bool) -> str:
-    """Terraform-like text: one line per resource, changed fields and policy diffs."""
+def render_text(plan: Plan, *, color: bool, part: bool = False) -> str:
+    """Terraform-like text: one line per resource, changed fields and policy diffs, then
+    the summary line (``part``: a plan shown as part of another, without the heading and
+    the summary line)."""
     paint = _painter(color)
     lines: list[str] = []
     if not plan.is_empty:
-        lines += ["apimsync will perform the following actions:", ""]
+        if not part:
+            lines += ["apimsync will perform the following actions:", ""]
         for kind, changes in _sections(plan):
             lines.append(paint("bold", kind.label))
             for change in changes:
@@ -136,8 +202,9 @@ def render_text(plan: Plan, *, color: bool) -> str:
             lines.append("")
     if plan.unmanaged:
         lines.extend(_text_unmanaged(plan, paint))
-    lines.append(paint("bold", summary_line(plan)))
-    return "\n".join(lines) + "\n"
+    if not part:
+        lines.append(paint("bold", summary_line(plan)))
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 Painter = Callable[[str, str], str]
@@ -153,16 +220,23 @@ def _painter(color: bool) -> Painter:
 
 def _text_change(change: Change, paint: Painter) -> Iterator[str]:
     symbol = _SYMBOLS[change.action]
-    yield f"  {paint(symbol, symbol)} {change.resource_id}"
+    title = [part for part in (_quoted(display_name(change)), _policy_size(change)) if part]
+    yield " ".join([f"  {paint(symbol, symbol)} {change.resource_id}", *title])
+    for key, value in key_attributes(change).items():
+        yield f"      {key}: {_show(value)}"
     if change.action is Action.UPDATE:
         for field in change.fields:
             if _is_policy_text(change, field):
-                yield from (_text_diff_line(line, paint) for line in policy_diff(field))
+                yield from (_text_diff_line(line, paint) for line in policy_diff(change, field))
             else:
                 before, after = masked_field(change, field)
                 yield f"      {field.path or '(all)'}: {_show(before)} → {_show(after)}"
     for child in change.cascade:
         yield paint("dim", f"      - {child}")
+
+
+def _quoted(text: str | None) -> str | None:
+    return None if text is None else json.dumps(text, ensure_ascii=False)
 
 
 def _text_diff_line(line: str, paint: Painter) -> str:
@@ -197,6 +271,8 @@ def _json_change(change: Change) -> dict[str, Any]:
         "action": change.action.value,
         "type": change.kind.label,
         "id": change.resource_id,
+        "display_name": display_name(change),
+        "attributes": key_attributes(change),
         "changed_paths": [field.path for field in change.fields],
         "before": _masked_normalized(change, "before"),
         "after": _masked_normalized(change, "after"),
@@ -213,7 +289,7 @@ def render_markdown(plan: Plan) -> str:
     """A pull-request comment: summary, a table of changes, policy diffs folded away."""
     lines = [f"**{summary_line(plan)}**", ""]
     if not plan.is_empty:
-        lines += ["| action | type | id | changed fields |", "|---|---|---|---|"]
+        lines += ["| action | type | id | details |", "|---|---|---|---|"]
         lines += [_markdown_row(change) for change in plan.changes]
         lines.append("")
         for change in plan.changes:
@@ -225,20 +301,34 @@ def render_markdown(plan: Plan) -> str:
 
 def _markdown_row(change: Change) -> str:
     if change.action is Action.UPDATE:
-        changed = ", ".join(_code(field.path or "(all)") for field in change.fields)
-    elif change.cascade:
-        changed = f"with {len(change.cascade)} resource(s) it holds"
+        details = [_code(field.path or "(all)") for field in change.fields]
     else:
-        changed = ""
-    cells = [change.action.value, change.kind.label, _code(change.resource_id), changed]
+        details = [
+            f"{key}: {_code(_plain(value))}" for key, value in key_attributes(change).items()
+        ]
+        details += [size for size in [_policy_size(change)] if size]
+    if change.cascade:
+        details.append(f"with {len(change.cascade)} resource(s) it holds")
+    name = display_name(change)
+    shown_id = _code(change.resource_id) + (f" {_markdown_text(name)}" if name else "")
+    cells = [change.action.value, change.kind.label, shown_id, ", ".join(details)]
     return "| " + " | ".join(cells) + " |"
+
+
+def _plain(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _markdown_text(text: str) -> str:
+    """Plain text for a table cell: no markup, no cell breaks."""
+    return _html(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _markdown_policy_diffs(change: Change) -> list[str]:
     lines: list[str] = []
     for field in change.fields:
         if change.action is Action.UPDATE and _is_policy_text(change, field):
-            diff = "\n".join(policy_diff(field))
+            diff = "\n".join(policy_diff(change, field))
             fence = "`" * max(3, _longest_backtick_run(diff) + 1)
             lines += [
                 f"<details><summary>{change.kind.label} diff: "

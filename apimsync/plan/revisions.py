@@ -1,86 +1,141 @@
-"""Matching API revisions by number when the files make another revision current.
+"""API revisions in a plan: which revision is current is part of the configuration.
 
-Both the files and the instance name an API's current revision ``/apis/x`` and every
-other ``/apis/x;rev=N``. When the files make another revision current (the root
-folder's ``apiRevision`` differs from the instance's), matching by id would pair the
-wrong revisions: the plan would rewrite one revision with another's content and create
-and delete the rest. Instead, for those APIs both sides name every revision explicitly
-(``/apis/x;rev=2/...``), the current one marked ``isCurrent: true``: revisions then
-match by number, and making one current is one update of its ``isCurrent``, which
-deploy applies as a release, as the APIOps publisher does. Nothing changes for APIs
-whose current revision stays.
+The model names the current revision of an API ``/apis/x`` (its number in ``apiRevision``)
+and every other one ``/apis/x;rev=N``. Against a live instance:
+
+* When the files make another revision current, the live side is compared as it will be
+  once that revision is released (:meth:`Configuration.with_current_revision`, or
+  :meth:`~Configuration.with_current_demoted` when the revision does not exist yet). Writes
+  to the revision-to-be go to its own id ``/apis/x;rev=N``, which names it before and after
+  the release, and a release of it (``/apis/x/releases/...``) follows them. The revision
+  that was current is never deleted to get there.
+* A revision the instance lacks is created from the live current one (``sourceApiId``).
+  The service copies the source's operations, policies and schemas into it, so the plan
+  compares the files' revision with those copies: a copy the files do not hold is deleted
+  whether or not the plan prunes (it was never on the instance before).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from apimsync.model import Configuration, Kind, Resource, api_id_without_revision, make_resource
+from apimsync.model import (
+    Configuration,
+    Kind,
+    Resource,
+    kind_of,
+    make_resource,
+    revision_api_id,
+    revision_number,
+    revision_of,
+)
+from apimsync.plan.order import identity
 
-REVISION = ";rev="
+REVISION_CHILD_KINDS = frozenset({Kind.OPERATION, Kind.API_SCHEMA, Kind.POLICY})
+"""What an API revision holds of its own, and what a new revision is copied with."""
 
-
-def with_explicit_revisions(
-    desired: Configuration, live: Configuration
-) -> tuple[Configuration, Configuration]:
-    """``desired`` and ``live`` with every revision of an API whose current revision the
-    files change named explicitly; both unchanged when no API's current revision moves."""
-    wanted, current = _currents(desired), _currents(live)
-    switched = {
-        base for base, number in wanted.items() if base in current and current[base] != number
-    }
-    if not switched:
-        return desired, live
-    return _explicit(desired, switched, wanted), _explicit(live, switched, current)
-
-
-def _currents(configuration: Configuration) -> dict[str, str]:
-    """Base API id (case-folded) -> the number of its current revision."""
-    return {
-        api.id.casefold(): str(api.properties.get("apiRevision") or "1")
-        for api in configuration.of_kind(Kind.API)
-        if REVISION not in api.id
-    }
+RELEASE_PREFIX = "apimsync-rev-"
 
 
-def _explicit(
-    configuration: Configuration, switched: set[str], currents: dict[str, str]
-) -> Configuration:
-    return Configuration(_renamed(configuration, switched, currents))
+@dataclass(frozen=True)
+class RevisionView:
+    """The live side as the plan compares it, and what that comparison implies."""
+
+    live: Configuration
+    copies: frozenset[str] = frozenset()
+    """Identities of resources in ``live`` that the service will copy into a new revision."""
+    switching: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Identity of an API whose current revision changes -> the revision it changes to."""
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Identity of a revision to create (as planned) -> the API id it is copied from."""
+    releases: tuple[Resource, ...] = ()
+    """The releases that make the files' current revisions current, applied last."""
+
+    def address(self, resource_id: str) -> str:
+        """The id a write of ``resource_id`` goes to: under an API whose current revision
+        changes, the revision's own id (``/apis/x/operations/o`` -> ``/apis/x;rev=2/...``)."""
+        if revision_of(resource_id) is not None:
+            return resource_id  # a revision's own id names it already
+        if kind_of(resource_id) not in REVISION_CHILD_KINDS | {Kind.API}:
+            return resource_id
+        base = "/".join(resource_id.split("/", 3)[:3])  # /apis/x of /apis/x/operations/o
+        revision = self.switching.get(identity(base))
+        if revision is None or not base.startswith("/apis/"):
+            return resource_id
+        return revision_api_id(base, revision) + resource_id[len(base) :]
 
 
-def _renamed(
-    resources: Iterable[Resource], switched: set[str], currents: dict[str, str]
-) -> Iterable[Resource]:
-    for resource in resources:
-        base = _base_of(resource.id)
-        if base is None or base.casefold() not in switched or resource.kind is Kind.API_RELEASE:
-            yield resource
+def revision_view(desired: Configuration, live: Configuration) -> RevisionView:
+    """How ``live`` compares with ``desired`` once their revisions are lined up."""
+    view = live
+    by_identity = {identity(r.id): r for r in live.of_kind(Kind.API)}
+    copies: list[Resource] = []
+    switching: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    releases: list[Resource] = []
+    for wanted in desired.of_kind(Kind.API):
+        if revision_of(wanted.id) is not None:
             continue
-        rest = resource.id[len(base) :]
-        if rest.startswith(REVISION):
-            yield resource
+        current = by_identity.get(identity(wanted.id))
+        revisions = [r for r in desired.revisions(wanted.id) if r.id != wanted.id]
+        if current is None:
+            sources.update({identity(r.id): wanted.id for r in revisions})
             continue
-        explicit = f"{base}{REVISION}{currents[base.casefold()]}{rest}"
-        properties = dict(resource.properties)
-        if resource.kind is Kind.API:
-            properties["isCurrent"] = True
-        yield make_resource(explicit, properties)
+        base = current.id
+        live_number, wanted_number = revision_number(current), revision_number(wanted)
+        source = revision_api_id(base, live_number)
+        own = _revision_children(live, base)
+        if wanted_number != live_number:
+            switching[identity(base)] = wanted_number
+            releases.append(_release(base, wanted_number, live))
+            if revision_api_id(base, wanted_number) in live:
+                view = view.with_current_revision(base, wanted_number)
+            else:
+                view = view.with_current_demoted(base)
+                sources[identity(revision_api_id(base, wanted_number))] = source
+                copies += _copied(own, base, base)
+        for revision in revisions:
+            if revision.id in view or identity(revision.id) in _identities(view):
+                continue
+            sources[identity(revision.id)] = source
+            copies += _copied(own, base, revision.id)
+    if copies:
+        view = Configuration([*view, *copies])  # their revision is still to be created
+    return RevisionView(
+        view,
+        frozenset(identity(r.id) for r in copies),
+        MappingProxyType(switching),
+        MappingProxyType(sources),
+        tuple(releases),
+    )
 
 
-def _base_of(resource_id: str) -> str | None:
-    """``/apis/x`` for any id below API ``x`` (any revision); None for other ids."""
-    parts = resource_id.split("/")
-    if len(parts) < 3 or parts[1] != "apis":
-        return None
-    return api_id_without_revision(f"/apis/{parts[2]}")
+def _revision_children(live: Configuration, api_id: str) -> list[Resource]:
+    return [r for r in live.children(api_id) if r.kind in REVISION_CHILD_KINDS]
 
 
-def makes_current(resource: Resource | None) -> bool:
-    """True for an explicitly named revision the plan makes the current one."""
-    return (
-        resource is not None
-        and resource.kind is Kind.API
-        and REVISION in resource.id
-        and resource.properties.get("isCurrent") is True
+def _copied(children: Iterable[Resource], source: str, target: str) -> list[Resource]:
+    return [make_resource(target + r.id[len(source) :], r.properties) for r in children]
+
+
+def _identities(configuration: Configuration) -> frozenset[str]:
+    return frozenset(identity(resource_id) for resource_id in configuration.ids())
+
+
+def _release(api_id: str, revision: str, live: Configuration) -> Resource:
+    """A release making ``revision`` current, under a name no live release has."""
+    taken = {identity(r.id) for r in live.of_kind(Kind.API_RELEASE)}
+    name = f"{RELEASE_PREFIX}{revision}"
+    number = 2
+    while identity(f"{api_id}/releases/{name}") in taken:
+        name = f"{RELEASE_PREFIX}{revision}-{number}"
+        number += 1
+    return make_resource(
+        f"{api_id}/releases/{name}",
+        {
+            "apiId": revision_api_id(api_id, revision),
+            "notes": f"apimsync: revision {revision} made current",
+        },
     )

@@ -62,7 +62,10 @@ FROM_CONFIGURATION: Final = "configuration"
 
 
 class PlanFileError(ApimsyncError):
-    """A saved plan cannot be read: malformed, of another format version, or edited."""
+    """A saved plan cannot be read: malformed, of another format version, or edited (a
+    usage error: nothing was written)."""
+
+    exit_code = 2
 
     def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         super().__init__(f"{os.fspath(path)}: {problem}")

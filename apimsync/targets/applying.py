@@ -20,21 +20,31 @@ import io
 import json
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from apimsync.errors import ApimsyncError
+from apimsync.errors import ApimsyncError, Interrupted
 from apimsync.jsonvalue import thaw
 from apimsync.model import Kind
 from apimsync.plan.changes import Action, Change, Plan
 from apimsync.plan.order import dependency_levels, identity
 from apimsync.targets.apiwrites import ApiWrites
 from apimsync.targets.armids import api_key, expand_ids, path_names
-from apimsync.targets.calls import CallFailed, Retry, Session, TargetProblem
+from apimsync.targets.calls import (
+    CallCancelled,
+    CallFailed,
+    Retry,
+    Session,
+    TargetProblem,
+    TimedOut,
+)
 from apimsync.targets.dependencies import Dependencies
 from apimsync.targets.endpoints import BUILT_IN_GROUPS, Endpoint, endpoint_of
+from apimsync.targets.longrunning import put_and_wait
+from apimsync.targets.workers import Workers
 
+STARTED = "started"
 APPLIED = "applied"
 SKIPPED = "skipped"
 FAILED = "failed"
@@ -82,10 +92,12 @@ class ApplyReport:
     writes: int = 0
     """Write requests sent (PUT, PATCH, DELETE, POST), retries included."""
     requests: int = 0
+    interrupted: tuple[str, ...] = ()
+    """Changes under way when the deploy was interrupted: they may or may not be applied."""
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.not_attempted
+        return not self.failed and not self.not_attempted and not self.interrupted
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,6 +107,7 @@ class ApplyReport:
                 {"id": f.resource_id, "message": f.message, "stale": f.resource_id in self.stale}
                 for f in self.failed
             ],
+            "interrupted": list(self.interrupted),
             "not_attempted": list(self.not_attempted),
             "retries": self.retries,
             "writes": self.writes,
@@ -112,6 +125,18 @@ class ApplyInterrupted(ApimsyncError):
         )
         self.exit_code = problem.exit_code
         self.problem = problem
+        self.report = report
+
+
+class ApplyStopped(Interrupted):
+    """Ctrl-C mid-deploy; ``report`` says what was applied until then."""
+
+    def __init__(self, report: ApplyReport) -> None:
+        super().__init__(
+            f"{len(report.applied)} changes applied, {len(report.interrupted)} under way "
+            f"(they may have been applied), {len(report.not_attempted)} not attempted; "
+            "run deploy again to converge"
+        )
         self.report = report
 
 
@@ -133,7 +158,13 @@ class _Outcomes:
         self.by_key: dict[str, str] = {}
         self.failures: dict[str, ApplyFailure] = {}
         self.stale: set[str] = set()
+        self.started: set[str] = set()
         self._unsuccessful: set[str] = set()  # kept as events come: asked before each write
+
+    def start(self, change: Change) -> None:
+        with self._lock:
+            self.started.add(identity(change.resource_id))
+        self.emit(ApplyEvent(STARTED, change.resource_id, change.action.value))
 
     def record(self, change: Change, event: str, message: str = "", stale: bool = False) -> None:
         key = identity(change.resource_id)
@@ -158,9 +189,20 @@ class _Outcomes:
         with self._lock:
             return frozenset(self._unsuccessful)
 
-    def report(self, plan: Plan, session: Session) -> ApplyReport:
+    def report(self, plan: Plan, session: Session, *, interrupted: bool = False) -> ApplyReport:
+        """What happened; ``interrupted``: changes that have no outcome yet were under way
+        (started) or are not attempted."""
+        with self._lock:
+            by_key = dict(self.by_key)
+            started = set(self.started)
+        if interrupted:
+            for change in plan.changes:
+                key = identity(change.resource_id)
+                if key not in by_key:
+                    by_key[key] = STARTED if key in started else NOT_ATTEMPTED
+
         def having(event: str) -> tuple[str, ...]:
-            keys = {key for key, value in self.by_key.items() if value == event}
+            keys = {key for key, value in by_key.items() if value == event}
             return tuple(c.resource_id for c in plan.changes if identity(c.resource_id) in keys)
 
         failed = tuple(
@@ -178,6 +220,7 @@ class _Outcomes:
             session.retries,
             session.writes,
             session.requests,
+            having(STARTED),
         )
 
 
@@ -204,16 +247,27 @@ class PlanApplier:
         session.on_retry = self._retried
 
     def run(self) -> ApplyReport:
+        """Apply the plan. Ctrl-C stops at once: what was not started is not attempted,
+        what was under way is reported as such (:class:`ApplyStopped`)."""
         problem: TargetProblem | None = None
-        with ThreadPoolExecutor(self.parallelism, thread_name_prefix="apimsync-apply") as pool:
-            for level in dependency_levels(self.plan.changes):
-                problem = problem or self._run_level(pool, level)
+        try:
+            with Workers(self.parallelism, "apimsync-apply") as pool:
+                for level in dependency_levels(self.plan.changes):
+                    problem = problem or self._run_level(pool, level)
+        except KeyboardInterrupt:
+            self._stop_all()
+            report = self.outcomes.report(self.plan, self.session, interrupted=True)
+            raise ApplyStopped(report) from None
         report = self.outcomes.report(self.plan, self.session)
         if problem is not None:
             raise ApplyInterrupted(problem, report)
         return report
 
-    def _run_level(self, pool: ThreadPoolExecutor, level: list[Change]) -> TargetProblem | None:
+    def _stop_all(self) -> None:
+        self._stop.set()
+        self.session.cancel()
+
+    def _run_level(self, pool: Workers, level: list[Change]) -> TargetProblem | None:
         if self._stop.is_set():
             for change in level:
                 self.outcomes.record(change, NOT_ATTEMPTED, "the deploy stopped before it")
@@ -240,11 +294,16 @@ class PlanApplier:
                     change, NOT_ATTEMPTED, f"it needs '{blocker}', which did not succeed"
                 )
                 continue
+            self.outcomes.start(change)
             try:
                 self._apply(change)
-            except TargetProblem:
-                self._stop.set()
-                self.outcomes.record(change, NOT_ATTEMPTED, "the instance became unusable")
+            except TargetProblem as problem:
+                self._stop_all()
+                if isinstance(problem, TimedOut) and not problem.connecting:
+                    message = f"{problem.message}; it may have been applied"
+                    self.outcomes.record(change, FAILED, message)
+                else:
+                    self.outcomes.record(change, NOT_ATTEMPTED, "the instance became unusable")
                 raise
 
     def _retried(self, retry: Retry) -> None:
@@ -261,6 +320,12 @@ class PlanApplier:
             event = self._write(change)
         except CallFailed as failure:
             self._failed(change, failure)
+        except CallCancelled as cancelled:
+            if cancelled.after_lost_answer:
+                message = "the deploy stopped; an answer was lost, so it may have been applied"
+                self.outcomes.record(change, FAILED, message)
+            else:
+                self.outcomes.record(change, NOT_ATTEMPTED, "the deploy stopped before it")
         except SecretMissing as missing:
             self.outcomes.record(change, FAILED, missing.message)
         else:
@@ -276,7 +341,7 @@ class PlanApplier:
             self.outcomes.record(change, APPLIED)
             return
         if failure.status != 412:
-            self.outcomes.record(change, FAILED, failure.message)
+            self.outcomes.record(change, FAILED, failure.reason)
             return
         message = (
             f"stale plan: '{change.resource_id}' changed on the instance since the plan was "
@@ -295,16 +360,17 @@ class PlanApplier:
             return SKIPPED
         if self.api_writes.covers(change):
             return APPLIED
-        options: dict[str, Any] = {}
-        if change.action is Action.UPDATE and endpoint.etags and change.etag:
-            options["if_match"] = change.etag
+        if_match = change.etag if change.action is Action.UPDATE and endpoint.etags else None
         body = self._body(change)
-
-        def send(payload: dict[str, Any]) -> None:
-            self._send(change, endpoint.group, endpoint.create, endpoint.lro, payload, options)
-
-        if not self.api_writes.write(change, body, options, send):
-            send(body)
+        self.api_writes.prepare(change, body)
+        if endpoint.lro:
+            # The SDK raises on the 202 the real service may answer (see longrunning).
+            what = f"{change.action.value} '{change.resource_id}'"
+            headers = {"If-Match": if_match} if if_match else {}
+            put_and_wait(self.session, change.resource_id, body, what=what, headers=headers)
+            return APPLIED
+        options = {"if_match": if_match} if if_match else {}
+        self._send(change, endpoint.group, endpoint.create, endpoint.lro, body, options)
         return APPLIED
 
     def _delete(self, change: Change, endpoint: Endpoint) -> None:

@@ -35,9 +35,12 @@ from azure.core.exceptions import (
     HttpResponseError,
     IncompleteReadError,
     ServiceRequestError,
+    ServiceRequestTimeoutError,
     ServiceResponseError,
+    ServiceResponseTimeoutError,
 )
 from azure.mgmt.core.polling.arm_polling import ARMPolling
+from urllib3.exceptions import NewConnectionError, ProtocolError
 
 from apimsync.errors import ApimsyncError
 from apimsync.targets.connection import Target
@@ -74,13 +77,49 @@ class TlsFailure(TargetUnreachable):
         )
 
 
+class TimedOut(TargetProblem):
+    """A request got no connection, or no answer, within the target's timeout."""
+
+    def __init__(self, target: Target, *, connecting: bool) -> None:
+        if connecting:
+            what = f"could not connect to {target.endpoint} within {target.connect_timeout:g} s"
+            setting = "connect-timeout"
+        else:
+            what = f"{target.endpoint} did not answer within {target.read_timeout:g} s"
+            setting = "read-timeout"
+        variable = "APIMSYNC_" + setting.replace("-", "_").upper()
+        super().__init__(
+            f"{what}; check the endpoint and the network (or allow longer with "
+            f"--{setting} / {variable})"
+        )
+        self.connecting = connecting
+        """False: the request was sent; a write may have happened."""
+
+
+class RequestNotSent(TargetProblem):
+    """A request cannot be sent at all; trying again cannot help."""
+
+    def __init__(self, target: Target, detail: str) -> None:
+        super().__init__(f"cannot send requests to {target.endpoint} ({detail})")
+
+
 class AccessDenied(TargetProblem):
     def __init__(self, target: Target, status: int, message: str) -> None:
         what = "refused the credential" if status == 401 else "denied access"
+        if target.token is not None:  # a fixed token: an emulator's connection file
+            what = "refused the token" if status == 401 else "denied the token access"
+            advice = (
+                "the token comes from the connection file (APIMSYNC_CONNECTION): point it at "
+                f"the connection.json of the emulator now serving {target.endpoint}"
+            )
+        else:
+            advice = (
+                "sign in (az login) or use an identity with the API Management Service "
+                "Contributor role"
+            )
         super().__init__(
             f"{target.endpoint} {what} for service '{target.service}' ({status}: {message}); "
-            "sign in (az login) or use an identity with the API Management Service "
-            "Contributor role"
+            + advice
         )
 
 
@@ -139,6 +178,14 @@ def _origin(url: str) -> tuple[str, str, int] | None:
     return scheme, host, port
 
 
+class CallCancelled(ApimsyncError):
+    """The run is stopping (Ctrl-C, or the instance became unusable): no new attempt."""
+
+    def __init__(self, what: str, after_lost_answer: bool) -> None:
+        super().__init__(f"{what}: cancelled")
+        self.after_lost_answer = after_lost_answer
+
+
 class CallFailed(ApimsyncError):
     """One call failed for a reason of its own (validation, 412, retries exhausted...)."""
 
@@ -146,7 +193,9 @@ class CallFailed(ApimsyncError):
         self, what: str, status: int | None, code: str, detail: str, note: str = ""
     ) -> None:
         answer = f"{status} {code}" if status else code
-        super().__init__(f"{what}: {answer}: {detail}{note}")
+        self.reason = f"{answer}: {detail}{note}"
+        """The message without ``what`` (for a report that names the change already)."""
+        super().__init__(f"{what}: {self.reason}")
         self.what = what
         self.status = status
         self.code = code
@@ -229,9 +278,15 @@ class Session:
         self.retry = retry
         self.on_retry = on_retry
         self._lock = threading.Lock()
+        self._cancelled = threading.Event()
         self.requests = 0
         self.writes = 0
         self.retries = 0
+
+    def cancel(self) -> None:
+        """Make every call stop at its next attempt or wait (raising :class:`CallCancelled`);
+        a request under way ends when it is answered or times out."""
+        self._cancelled.set()
 
     # -- per-call options -------------------------------------------------------------
 
@@ -272,6 +327,8 @@ class Session:
         started = time.monotonic()
         lost_answer = False
         for attempt in range(1, self.retry.attempts + 1):
+            if self._cancelled.is_set():
+                raise CallCancelled(what, lost_answer)
             try:
                 return operation()
             except (HttpResponseError, ServiceRequestError, ServiceResponseError) as error:
@@ -284,7 +341,7 @@ class Session:
             if attempt == self.retry.attempts or out_of_time:
                 raise transient.failure.noted(f" (gave up after {attempt} attempts)")
             self._note_retry(Retry(what, attempt + 1, delay, transient.reason, subject))
-            time.sleep(delay)
+            self._cancelled.wait(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _note_retry(self, retry: Retry) -> None:
@@ -301,12 +358,21 @@ class Session:
             raise
 
     def _classify(self, what: str, error: Exception) -> _Transient:
-        """A :class:`_Transient` to retry, or raise the error it stands for."""
+        """A :class:`_Transient` to retry (429, 5xx, a dropped connection, the documented
+        409), or raise the error it stands for: everything else would fail again."""
+        if isinstance(error, ServiceResponseTimeoutError | ServiceRequestTimeoutError):
+            # urllib3 reports a TLS handshake that ran out of the connect timeout as a read
+            # timeout; the chain says which it was
+            handshake = any("handshake" in str(e) for e in _chain(error))
+            connecting = handshake or isinstance(error, ServiceRequestTimeoutError)
+            raise TimedOut(self.target, connecting=connecting) from None
         if isinstance(error, ServiceResponseError):
             failure = CallFailed(what, None, "ConnectionDropped", "the connection was dropped")
             return _Transient("connection dropped", None, failure, lost_answer=True)
         if isinstance(error, ServiceRequestError):
             self._raise_unusable(error)
+            if not any(isinstance(e, ConnectionError | ProtocolError) for e in _chain(error)):
+                raise RequestNotSent(self.target, _short(error)) from None
             failure = CallFailed(what, None, "ConnectionFailed", _short(error))
             return _Transient("connection failed", None, failure)
         assert isinstance(error, HttpResponseError)
@@ -358,6 +424,8 @@ class Session:
         refused = any(isinstance(e, ConnectionRefusedError | socket.gaierror) for e in chain)
         if refused or any(sign in text for sign in _REFUSED_SIGNS):
             raise TargetUnreachable(self.target, "connection refused or unknown host")
+        if any(isinstance(e, NewConnectionError) for e in chain):
+            raise TargetUnreachable(self.target, _short(error))
 
 
 class _RetryAfterPolling(ARMPolling):

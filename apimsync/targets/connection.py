@@ -17,12 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apimsync.errors import ApimsyncError
+from apimsync.errors import UsageError
 
 PUBLIC_CLOUD = "https://management.azure.com"
 CONFIG_FILE = "apimsync.toml"
 CONNECTION_VARIABLE = "APIMSYNC_CONNECTION"
-SETTINGS = ("subscription", "resource_group", "service", "endpoint", "ca_bundle")
+CONNECT_TIMEOUT = 10.0
+"""Seconds a request may take to open its connection (TCP and TLS)."""
+READ_TIMEOUT = 60.0
+"""Seconds a request may wait for the next part of its answer. No management call keeps
+silent this long (long-running writes answer at once and are polled)."""
+TIMEOUTS = ("connect_timeout", "read_timeout")
+SETTINGS = ("subscription", "resource_group", "service", "endpoint", "ca_bundle", *TIMEOUTS)
 _CONNECTION_KEYS = {
     "subscription": "subscription_id",
     "resource_group": "resource_group",
@@ -32,8 +38,8 @@ _CONNECTION_KEYS = {
 }
 
 
-class TargetError(ApimsyncError):
-    """The target instance is not fully named, or its connection file is unusable."""
+class TargetError(UsageError):
+    """The target instance is not fully named, or one of its settings is unusable."""
 
     @classmethod
     def missing(cls, names: list[str]) -> TargetError:
@@ -48,6 +54,28 @@ class TargetError(ApimsyncError):
     def bad_file(cls, path: Path, problem: str) -> TargetError:
         return cls(f"{path}: {problem}")
 
+    @classmethod
+    def not_https(cls, endpoint: str) -> TargetError:
+        return cls(
+            f"endpoint {endpoint} is not an https:// URL: the management API takes its bearer "
+            "token over TLS only. Set --endpoint / APIMSYNC_ENDPOINT to an https:// URL"
+        )
+
+    @classmethod
+    def no_ca_bundle(cls, path: str) -> TargetError:
+        return cls(
+            f"ca_bundle {path} is not a file; point --ca-bundle / APIMSYNC_CA_BUNDLE at the "
+            "PEM file of the CAs to trust (an emulator's is DATA/tls/ca.pem)"
+        )
+
+    @classmethod
+    def bad_timeout(cls, name: str, value: str) -> TargetError:
+        option = name.replace("_", "-")
+        return cls(
+            f"{option} '{value}' is not a number of seconds above 0; set --{option} / "
+            f"APIMSYNC_{name.upper()} (or {name} in [target] of {CONFIG_FILE}) to one, like 30"
+        )
+
 
 @dataclass(frozen=True)
 class Target:
@@ -58,6 +86,8 @@ class Target:
     ca_bundle: str | None = None
     token: str | None = field(default=None, repr=False)
     """A fixed bearer token (the emulator's); None means sign in with azure-identity."""
+    connect_timeout: float = CONNECT_TIMEOUT
+    read_timeout: float = READ_TIMEOUT
 
     @property
     def service_path(self) -> str:
@@ -85,6 +115,8 @@ class Target:
 
         if self.ca_bundle:
             options.setdefault("connection_verify", self.ca_bundle)
+        options.setdefault("connection_timeout", self.connect_timeout)
+        options.setdefault("read_timeout", self.read_timeout)
         options.setdefault("session", capped_session())
         return ApiManagementClient(
             self.credential(),
@@ -128,14 +160,34 @@ def resolve_target(
     missing = [n for n in ("subscription", "resource_group", "service") if n not in chosen]
     if missing:
         raise TargetError.missing(missing)
+    endpoint = chosen.get("endpoint", PUBLIC_CLOUD).rstrip("/")
+    if not endpoint.lower().startswith("https://"):
+        raise TargetError.not_https(endpoint)
+    ca_bundle = chosen.get("ca_bundle")
+    if ca_bundle is not None and not Path(ca_bundle).is_file():
+        raise TargetError.no_ca_bundle(ca_bundle)
     return Target(
         subscription=chosen["subscription"],
         resource_group=chosen["resource_group"],
         service=chosen["service"],
-        endpoint=chosen.get("endpoint", PUBLIC_CLOUD).rstrip("/"),
-        ca_bundle=chosen.get("ca_bundle"),
+        endpoint=endpoint,
+        ca_bundle=ca_bundle,
         token=chosen.get("token"),
+        connect_timeout=_seconds("connect_timeout", chosen.get("connect_timeout"), CONNECT_TIMEOUT),
+        read_timeout=_seconds("read_timeout", chosen.get("read_timeout"), READ_TIMEOUT),
     )
+
+
+def _seconds(name: str, value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise TargetError.bad_timeout(name, value)
+    return seconds
 
 
 def _environment_settings(environ: Mapping[str, str]) -> dict[str, str]:

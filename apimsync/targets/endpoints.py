@@ -32,6 +32,8 @@ class Endpoint:
     """The shape of the owner whose collection is listed (``apis``); None: the service."""
     create: str = "create_or_update"
     delete: str | None = "delete"
+    entity_tag: str = "get_entity_tag"
+    """The method answering ``HEAD`` with the resource's ETag (tags call it otherwise)."""
     lro: bool = False
     """Whether ``create`` is long-running (``begin_...``)."""
     lro_delete: bool = False
@@ -46,8 +48,6 @@ class Endpoint:
     delete_options: Mapping[str, Any] = field(default_factory=dict)
     top: bool = True
     """Whether the list takes ``top`` (the page size)."""
-    etag_method: str = "get_entity_tag"
-    """The method that reads the ETag (``HEAD``); the SDK names the tags' one differently."""
 
 
 def _policy(group: str) -> Endpoint:
@@ -99,7 +99,7 @@ ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(
         "products/apiLinks": _link(Kind.PRODUCT_API_LINK, "product_api_link", "products"),
         "products/groupLinks": _link(Kind.PRODUCT_GROUP_LINK, "product_group_link", "products"),
         "groups": Endpoint(Kind.GROUP, "group", "list_by_service"),
-        "tags": Endpoint(Kind.TAG, "tag", "list_by_service", etag_method="get_entity_state"),
+        "tags": Endpoint(Kind.TAG, "tag", "list_by_service", entity_tag="get_entity_state"),
         "tags/apiLinks": _link(Kind.TAG_API_LINK, "tag_api_link", "tags"),
         "tags/operationLinks": _link(Kind.TAG_OPERATION_LINK, "tag_operation_link", "tags"),
         "tags/productLinks": _link(Kind.TAG_PRODUCT_LINK, "tag_product_link", "tags"),

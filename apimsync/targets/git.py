@@ -26,23 +26,24 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
+from math import ceil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from apimsync.errors import ApimsyncError
+from apimsync.errors import ApimsyncError, Refused
 from apimsync.formats.files import CONFIG_ROOTS, EXTRAS_ROOT, SCM_ROOT
 from apimsync.formats.scm.reader import read_tree
 from apimsync.model import Configuration, Kind
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Change, Plan
 from apimsync.plan.diff import compute_plan
-from apimsync.plan.render import render_text
+from apimsync.plan.render import NO_CHANGES, render_text
 from apimsync.targets.calls import Session
-from apimsync.targets.connection import Target
-from apimsync.targets.sdk import ApplyEvent, ApplyReport, apply_plan, read_instance
+from apimsync.targets.connection import READ_TIMEOUT, Target
+from apimsync.targets.sdk import ApplyReport, LiveState, apply_plan, read_instance
 from apimsync.workspace import Desired, load_desired
 
 DEFAULT_BRANCH = "master"
@@ -117,7 +118,7 @@ def _hint(detail: str) -> str:
     return ""
 
 
-class GitRefused(ApimsyncError):
+class GitRefused(Refused):
     """The working folder is not in a state that --via git can use; nothing was changed."""
 
     @classmethod
@@ -263,10 +264,15 @@ class ScmRemote:
     askpass: Path
     ca_bundle: str | None = None
     console: Console = field(default_factory=Console, repr=False)
+    read_timeout: float = READ_TIMEOUT
+    """git gives up on a transfer that sends nothing for this long."""
 
     def environment(self) -> dict[str, str]:
         env = git_environment()
         env.update({"GIT_ASKPASS": str(self.askpass), PASSWORD_VARIABLE: self.password})
+        env.update(
+            GIT_HTTP_LOW_SPEED_LIMIT="1", GIT_HTTP_LOW_SPEED_TIME=str(ceil(self.read_timeout))
+        )
         if self.ca_bundle:
             env["GIT_SSL_CAINFO"] = self.ca_bundle
         return env
@@ -313,7 +319,9 @@ def connect(session: Session, console: Console) -> Iterator[ScmRemote]:
         descriptor = os.open(askpass, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o700)
         with os.fdopen(descriptor, "w", encoding="utf-8") as script:
             script.write(_ASKPASS)
-        yield ScmRemote(with_user(url), password, askpass, target.ca_bundle, console)
+        yield ScmRemote(
+            with_user(url), password, askpass, target.ca_bundle, console, target.read_timeout
+        )
 
 
 def _scm_url(session: Session) -> str:
@@ -578,19 +586,72 @@ def _fast_forward(remote: ScmRemote, clone: _Clone, directory: Path, branch: str
 # -- plan ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class BranchState:
+    """Branch B of the instance's repository, read for a plan."""
+
+    configuration: Configuration
+    head: str | None
+    """The commit the branch points at; None when it does not exist."""
+    sync: Mapping[str, Any] = field(default_factory=dict)
+    """The instance's ``syncState``: which commit it last saved or deployed."""
+
+    @property
+    def instance_in_sync(self) -> bool:
+        """Whether the instance holds what the branch holds (it last synced this commit
+        and has not changed since)."""
+        return bool(self.sync.get("isSynced")) and self.sync.get("commitId") == self.head
+
+    def sync_note(self, branch: str) -> str | None:
+        """A warning when deploying the branch would change more than the files' plan."""
+        if self.head is None:
+            return (
+                f"note: branch '{branch}' does not exist yet: deploying it makes the instance "
+                "hold what the branch holds, also deleting what the instance has beyond it; "
+                "the service's validate lists every change once the branch is pushed "
+                "('apimsync plan --prune' shows them now)"
+            )
+        if self.instance_in_sync:
+            return None
+        last = str(self.sync.get("commitId") or "")
+        if last == self.head:
+            why = f"the instance changed since it last synced the branch's commit {last[:12]}"
+        elif last:
+            why = f"the instance last synced commit {last[:12]}; the branch is at {self.head[:12]}"
+        else:
+            why = "the instance was never synced with it"
+        return (
+            f"note: the instance is not in sync with branch '{branch}' ({why}): deploying the "
+            "branch also applies its other differences from the instance, which this plan "
+            "does not show; 'apimsync plan' (through the management API) shows them"
+        )
+
+
 def branch_configuration(target: Target, branch: str, console: Console) -> Configuration:
     """The configuration on branch ``branch`` of the instance's repository."""
+    return read_branch(target, branch, console).configuration
+
+
+def read_branch(target: Target, branch: str, console: Console) -> BranchState:
+    """Branch ``branch`` of the instance's repository (which must exist) and the sync state."""
     session = Session(target)
     with (
         connect(session, console) as remote,
         tempfile.TemporaryDirectory(prefix="apimsync-branch-") as scratch,
     ):
-        if remote.head(branch) is None:
+        head = remote.head(branch)
+        if head is None:
             raise GitProblem.missing_branch(branch, target)
-        clone = Path(scratch) / "branch"
-        console.status(f"Reading branch '{branch}' of {target.service} ...")
-        remote.clone(clone, branch, shallow=True)
-        return read_tree(clone).configuration
+        configuration = _clone_and_read(remote, branch, Path(scratch) / "branch", console)
+        return BranchState(configuration, head, sync_state(session))
+
+
+def _clone_and_read(
+    remote: ScmRemote, branch: str, destination: Path, console: Console
+) -> Configuration:
+    console.status(f"Reading branch '{branch}' ...")
+    remote.clone(destination, branch, shallow=True)
+    return read_tree(destination).configuration
 
 
 def plan_against_branch(desired: Configuration, branch: Configuration) -> Plan:
@@ -604,23 +665,34 @@ def plan_against_branch(desired: Configuration, branch: Configuration) -> Plan:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A deploy through git, up to the point of no return: nothing live changed yet."""
+    """A deploy through git, planned: nothing has left the machine, nothing live changed."""
 
     desired: Desired
     extras: Plan
     """The extras' changes, applied through the management API."""
+    branch: BranchState
+    """The branch before the push (and the instance's sync state)."""
+    branch_plan: Plan
+    """What pushing ``HEAD`` changes on the branch."""
     commit: str
-    """What branch B now points at (the pushed commit)."""
-    log: tuple[LogItem, ...]
-    """What deploying the branch changes (the service's validate)."""
+    """The commit the branch will point at (built locally; pushed when it moves)."""
+    log: tuple[LogItem, ...] = ()
+    """What deploying the branch changes on the instance (the service's validate): known
+    before asking when the branch already holds the commit, else after the push."""
+
+    @property
+    def needs_push(self) -> bool:
+        return self.commit != self.branch.head
 
     @property
     def is_empty(self) -> bool:
-        return self.extras.is_empty and not self.log
+        return self.extras.is_empty and not self.needs_push and not self.log
 
     @property
     def deletes(self) -> int:
-        deleted = [c for c in self.extras.changes if c.action is Action.DELETE]
+        """Resources deleted (children included): extras, the branch's, the validate's."""
+        plans = (self.extras, self.branch_plan)
+        deleted = [c for plan in plans for c in plan.changes if c.action is Action.DELETE]
         cascaded = sum(len(c.cascade) for c in deleted)
         return len(deleted) + cascaded + sum(1 for i in self.log if i.action == "Deleted")
 
@@ -639,6 +711,12 @@ class GitDeployResult:
     """The service's error when the deploy failed."""
     sync: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def nothing(cls, branch: str, prepared: Prepared) -> GitDeployResult:
+        """The result of a deploy with nothing to do (the branch is not deployed again)."""
+        empty = ApplyReport()
+        return cls(branch, prepared.commit, empty, empty, NO_CHANGES, sync=prepared.branch.sync)
+
     @property
     def ok(self) -> bool:
         after = self.after
@@ -655,10 +733,17 @@ class GitDeployResult:
         }
 
 
+Reader = Callable[[frozenset[Kind]], LiveState]
+"""Reads the live instance, leaving out the kinds given."""
+Applier = Callable[[Plan], ApplyReport]
+"""Applies a plan of extras."""
+
+
 @dataclass
 class GitDeployment:
-    """``deploy --via git``: :meth:`plan_extras`, :meth:`push_and_validate`, then
-    :meth:`apply` once the caller has confirmed."""
+    """``deploy --via git``, a context manager: :meth:`plan_extras`, :meth:`prepare` (the
+    plan; nothing leaves the machine), then, once the caller has confirmed,
+    :meth:`push_and_validate` and :meth:`apply`."""
 
     target: Target
     directory: Path
@@ -669,9 +754,18 @@ class GitDeployment:
     session: Session = field(init=False)
     live_apis: frozenset[str] = field(init=False, default=frozenset())
     """The APIs the instance has before the deploy (their diagnostics can go first)."""
+    _open: ExitStack = field(init=False, default_factory=ExitStack)
+    _remote: ScmRemote | None = field(init=False, default=None)
+    _scratch: Path | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.session = Session(self.target)
+
+    def __enter__(self) -> GitDeployment:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._open.close()
 
     def check_committed(self) -> WorkingRepository:
         """The repository of the working folder, if nothing under the configuration
@@ -684,14 +778,12 @@ class GitDeployment:
             raise GitRefused.uncommitted(self.directory, changed)
         return work
 
-    def plan_extras(self) -> tuple[Desired, Plan]:
+    def plan_extras(self, read: Reader | None = None) -> tuple[Desired, Plan]:
         """The validated files of ``HEAD`` and the extras' changes (nothing written)."""
         desired = load_desired(self.directory, "HEAD")
-        self.console.status(f"Reading {self.target.describe()} ...")
         wanted = EXTRAS_KINDS | {Kind.API}  # API diagnostics are listed per API
-        live = read_instance(
-            self.target, parallelism=self.parallelism, skip_kinds=frozenset(Kind) - wanted
-        )
+        skipped = frozenset(Kind) - wanted
+        live = read(skipped) if read is not None else self._read(skipped)
         self.live_apis = frozenset(r.id.lower() for r in live.configuration.of_kind(Kind.API))
         plan = compute_plan(
             desired.configuration,
@@ -701,46 +793,71 @@ class GitDeployment:
         )
         return desired, plan
 
-    def push_and_validate(
-        self, work: WorkingRepository, desired: Desired, extras: Plan
-    ) -> Prepared:
-        """Push ``HEAD``'s configuration to the branch and ask the service what a deploy of
-        it would change. The instance's configuration is not touched."""
-        with connect(self.session, self.console) as remote:
-            commit = push_head(remote, work, self.branch, self.console)
+    def _read(self, skipped: frozenset[Kind]) -> LiveState:
+        self.console.status(f"Reading {self.target.describe()} ...")
+        return read_instance(self.target, parallelism=self.parallelism, skip_kinds=skipped)
+
+    def prepare(self, work: WorkingRepository, desired: Desired, extras: Plan) -> Prepared:
+        """Plan the push: read the branch, build the commit to push in a scratch repository,
+        and, when the branch already holds it, ask the service what deploying it changes.
+        Nothing is pushed; the instance is not touched."""
+        remote = self._connected()
+        scratch = self._scratch_folder()
+        head = remote.head(self.branch)
+        configuration = Configuration()
+        if head is not None:
+            configuration = _clone_and_read(remote, self.branch, scratch / "branch", self.console)
+        state = BranchState(configuration, head, sync_state(self.session))
+        commit = build_commit(remote, work, self.branch, scratch / "push", head)
+        plan = plan_against_branch(desired.configuration, configuration)
+        prepared = Prepared(desired, extras, state, plan, commit)
+        if prepared.needs_push:
+            return prepared
         checked = run_operation(self.session, self.console, "validate", self.branch)
-        return Prepared(desired, extras, commit, checked.action_log)
+        return replace(prepared, log=checked.action_log)
+
+    def push_and_validate(self, prepared: Prepared) -> Prepared:
+        """Push the commit (when the branch moves) and ask the service what deploying the
+        branch changes. The instance's configuration is not touched."""
+        if not prepared.needs_push:
+            return prepared
+        assert self._remote is not None and self._scratch is not None, "prepare() first"
+        self.console.status(f"Pushing {prepared.commit[:12]} to branch '{self.branch}' ...")
+        self._remote.push(self._scratch / "push", prepared.commit, self.branch)
+        checked = run_operation(self.session, self.console, "validate", self.branch)
+        pushed = replace(prepared.branch, head=prepared.commit)
+        return replace(prepared, branch=pushed, log=checked.action_log)
 
     def apply(
-        self,
-        prepared: Prepared,
-        secrets: Mapping[str, str],
-        on_event: Callable[[ApplyEvent], None] | None = None,
+        self, prepared: Prepared, secrets: Mapping[str, str], applier: Applier | None = None
     ) -> GitDeployResult:
         """Extras the branch may name, the deploy of the branch, then the other extras."""
+        apply = applier or (lambda plan: self._apply(plan, secrets))
         before, after = split_extras(prepared.extras, self.live_apis)
-        result = GitDeployResult(
-            self.branch, prepared.commit, self._apply(before, secrets, on_event)
-        )
+        result = GitDeployResult(self.branch, prepared.commit, apply(before))
         if result.before.ok:
             try:
                 done = run_operation(self.session, self.console, "deploy", self.branch)
             except OperationFailed as failure:
                 result = replace(result, error=failure)
             else:
-                second = self._apply(after, secrets, on_event)
+                second = apply(after)
                 result = replace(result, after=second, result_info=done.result_info)
         return replace(result, sync=sync_state(self.session))
 
-    def _apply(
-        self,
-        plan: Plan,
-        secrets: Mapping[str, str],
-        on_event: Callable[[ApplyEvent], None] | None,
-    ) -> ApplyReport:
-        return apply_plan(
-            self.target, plan, parallelism=self.parallelism, secrets=secrets, on_event=on_event
-        )
+    def _apply(self, plan: Plan, secrets: Mapping[str, str]) -> ApplyReport:
+        return apply_plan(self.target, plan, parallelism=self.parallelism, secrets=secrets)
+
+    def _connected(self) -> ScmRemote:
+        if self._remote is None:
+            self._remote = self._open.enter_context(connect(self.session, self.console))
+        return self._remote
+
+    def _scratch_folder(self) -> Path:
+        if self._scratch is None:
+            folder = tempfile.TemporaryDirectory(prefix="apimsync-deploy-")
+            self._scratch = Path(self._open.enter_context(folder))
+        return self._scratch
 
 
 def split_extras(plan: Plan, live_apis: frozenset[str]) -> tuple[Plan, Plan]:
@@ -763,30 +880,42 @@ def _before_deploy(change: Change, live_apis: frozenset[str]) -> bool:
 
 def push_head(remote: ScmRemote, work: WorkingRepository, branch: str, console: Console) -> str:
     """Make ``branch`` of the instance's repository hold the configuration of ``HEAD`` and
-    return the commit it points at.
-
-    At the top of its repository, ``HEAD`` itself is pushed when the branch can
-    fast-forward to it, else a merge of the two whose tree is ``HEAD``'s; in a subfolder,
-    a commit whose tree holds the folder's configuration folders at its root, on top of
-    the branch (from a shallow clone, whose history cannot be pushed, likewise with
-    ``HEAD``'s tree). Built in a scratch repository that borrows the user's objects: the user's
-    repository is never changed, and nothing the branch has is ever lost.
-    """
-    head = work.head()
-    assert head is not None
+    return the commit it points at (see :func:`build_commit`)."""
     with tempfile.TemporaryDirectory(prefix="apimsync-push-") as scratch_dir:
         scratch = Path(scratch_dir)
-        run_git(["init", "--quiet", "--bare", "--template=", str(scratch)])
-        (scratch / "objects" / "info").mkdir(parents=True, exist_ok=True)
-        (scratch / "objects" / "info" / "alternates").write_text(f"{work.objects}\n")
         remote_head = remote.head(branch)
-        if remote_head is not None:
-            remote.fetch(scratch, branch, "refs/remotes/scm/branch")
-        commit = _commit_to_push(scratch, work, head, remote_head)
+        commit = build_commit(remote, work, branch, scratch, remote_head)
         if commit != remote_head:
             console.status(f"Pushing {commit[:12]} to branch '{branch}' ...")
             remote.push(scratch, commit, branch)
     return commit
+
+
+def build_commit(
+    remote: ScmRemote,
+    work: WorkingRepository,
+    branch: str,
+    scratch: Path,
+    remote_head: str | None,
+) -> str:
+    """The commit that makes ``branch`` hold the configuration of ``HEAD``, built in the
+    bare repository ``scratch`` (created here), which then has it for a push.
+
+    At the top of its repository, ``HEAD`` itself when the branch can fast-forward to it,
+    else a merge of the two whose tree is ``HEAD``'s; in a subfolder, a commit whose tree
+    holds the folder's configuration folders at its root, on top of the branch (from a
+    shallow clone, whose history cannot be pushed, likewise with ``HEAD``'s tree). The
+    scratch repository borrows the user's objects: the user's repository is never changed,
+    and nothing the branch has is ever lost. The branch's own commit when nothing changes.
+    """
+    head = work.head()
+    assert head is not None
+    run_git(["init", "--quiet", "--bare", "--template=", str(scratch)])
+    (scratch / "objects" / "info").mkdir(parents=True, exist_ok=True)
+    (scratch / "objects" / "info" / "alternates").write_text(f"{work.objects}\n")
+    if remote_head is not None:
+        remote.fetch(scratch, branch, "refs/remotes/scm/branch")
+    return _commit_to_push(scratch, work, head, remote_head)
 
 
 def _commit_to_push(
@@ -827,22 +956,54 @@ def _folder_tree(scratch: Path, head: str, prefix: str) -> str:
 
 
 def render_prepared(prepared: Prepared, branch: str, color: bool) -> str:
-    """The plan of a deploy through git: the extras' plan and the service's validate."""
+    """The plan of a deploy through git: the extras' plan, the branch's, the summary."""
     lines = ["Named values, fragments, loggers and diagnostics (through the management API):"]
-    if prepared.extras.is_empty and not prepared.extras.unmanaged:
-        lines.append("  no changes")
+    lines += _plan_lines(prepared.extras, color, "no changes")
+    where = f"Branch '{branch}'"
+    if prepared.needs_push:
+        lines += ["", f"{where} (pushing {prepared.commit[:12]}, HEAD's configuration):"]
+        lines += _plan_lines(prepared.branch_plan, color, "no changes to the resources it holds")
     else:
-        lines.append(render_text(prepared.extras, color=color).rstrip("\n"))
-    lines += ["", f"Branch '{branch}' at {prepared.commit[:12]} (the service's validate):"]
-    lines += [
-        f"  {_LOG_SYMBOLS.get(i.action, '?')} {i.object_type} {i.object_key}" for i in prepared.log
-    ]
-    counts = {action: sum(1 for i in prepared.log if i.action == action) for action in _LOG_SYMBOLS}
+        lines += ["", f"{where} (at {prepared.commit[:12]}, already HEAD's configuration):"]
+    if prepared.log:
+        lines += ["", *render_log(prepared.log)]
+    note = prepared.branch.sync_note(branch)
+    if note is not None:
+        lines += ["", note]
+    lines += ["", _summary(prepared)]
+    return "\n".join(lines)
+
+
+def _plan_lines(plan: Plan, color: bool, empty: str) -> list[str]:
+    if plan.is_empty and not plan.unmanaged:
+        return [f"  {empty}"]
+    return render_text(plan, color=color, part=True).rstrip("\n").splitlines()
+
+
+def render_log(log: Sequence[LogItem]) -> list[str]:
+    """What the service's validate says deploying the branch changes on the instance."""
+    lines = ["The service's validate: deploying the branch changes on the instance:"]
+    lines += [f"  {_LOG_SYMBOLS.get(i.action, '?')} {i.object_type} {i.object_key}" for i in log]
+    counts = {action: sum(1 for i in log if i.action == action) for action in _LOG_SYMBOLS}
     lines.append(
         f"Deploy: {counts['Created']} to create, {counts['Updated']} to update, "
         f"{counts['Deleted']} to delete."
     )
-    return "\n".join(lines)
+    return lines
+
+
+def _summary(prepared: Prepared) -> str:
+    if prepared.is_empty:
+        return NO_CHANGES
+    branch = prepared.branch_plan.summary() if prepared.needs_push else {}
+    counts = {key: value + branch.get(key, 0) for key, value in prepared.extras.summary().items()}
+    logged = {"add": "Created", "change": "Updated", "destroy": "Deleted"}
+    for key, action in logged.items():
+        counts[key] += 0 if prepared.needs_push else sum(i.action == action for i in prepared.log)
+    return (
+        f"Plan: {counts['add']} to add, {counts['change']} to change, "
+        f"{counts['destroy']} to destroy."
+    )
 
 
 _LOG_SYMBOLS = {"Created": "+", "Updated": "~", "Deleted": "-"}

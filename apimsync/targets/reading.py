@@ -24,8 +24,8 @@ such an instance is returned, so ``pull`` writes nothing.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from apimsync.model import Configuration, Kind, Resource, kind_of, make_resource
 from apimsync.targets.armids import path_names, relative_id, relativize
 from apimsync.targets.calls import BadAnswer, CallFailed, Session, same_origin
 from apimsync.targets.endpoints import SINGLETONS, Endpoint, endpoint_of, listed_by
+from apimsync.targets.workers import Workers
 
 PAGE_SIZE = 100
 """The largest ``$top`` the management API honours; longer lists come in pages."""
@@ -75,19 +76,43 @@ class _Found:
 Job = Callable[[], _Found]
 
 
+@dataclass(frozen=True)
+class ReadProgress:
+    """How far a read has come: lists and GETs done of those known so far (the second
+    round's are known when the first ends), resources found, requests sent."""
+
+    done: int
+    total: int
+    resources: int
+    requests: int
+
+
 class InstanceReader:
     """Reads one instance; :meth:`read` does the two rounds."""
 
-    def __init__(self, session: Session, skip_kinds: frozenset[Kind], parallelism: int) -> None:
+    def __init__(
+        self,
+        session: Session,
+        skip_kinds: frozenset[Kind],
+        parallelism: int,
+        on_progress: Callable[[ReadProgress], None] | None = None,
+    ) -> None:
         self.session = session
         self.skip = skip_kinds
         self.parallelism = max(1, parallelism)
         self.service_path = session.target.service_path
+        self.on_progress = on_progress
+        self._lock = threading.Lock()
+        self._done = self._total = self._resources = 0
 
     def read(self) -> LiveState:
-        with ThreadPoolExecutor(self.parallelism, thread_name_prefix="apimsync-read") as pool:
-            first = self._run(pool, self._service_jobs())
-            second = self._run(pool, self._owner_jobs(first))
+        try:
+            with Workers(self.parallelism, "apimsync-read") as pool:
+                first = self._run(pool, self._service_jobs())
+                second = self._run(pool, self._owner_jobs(first))
+        except BaseException:
+            self.session.cancel()  # the other lists stop at their next attempt
+            raise
         return LiveState(
             Configuration(first.resources + second.resources),
             {**first.etags, **second.etags},
@@ -95,16 +120,28 @@ class InstanceReader:
             frozenset(first.unsupported | second.unsupported),
         )
 
-    @staticmethod
-    def _run(pool: ThreadPoolExecutor, jobs: Iterable[Job]) -> _Found:
+    def _run(self, pool: Workers, jobs: Iterable[Job]) -> _Found:
+        listed = list(jobs)
+        with self._lock:
+            self._total += len(listed)
         merged = _Found()
-        for found in pool.map(lambda job: job(), list(jobs)):
+        for found in pool.map(self._counted, listed):
             merged.resources.extend(found.resources)
             merged.etags.update(found.etags)
             merged.policy_ids.extend(found.policy_ids)
             merged.fragment_ids.extend(found.fragment_ids)
             merged.unsupported.update(found.unsupported)
         return merged
+
+    def _counted(self, job: Job) -> _Found:
+        found = job()
+        with self._lock:
+            self._done += 1
+            self._resources += len(found.resources)
+            progress = ReadProgress(self._done, self._total, self._resources, self.session.requests)
+        if self.on_progress is not None:
+            self.on_progress(progress)
+        return found
 
     def _wanted(self, kind: Kind) -> bool:
         return kind not in self.skip

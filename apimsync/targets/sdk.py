@@ -16,8 +16,8 @@ Problems a user can cause raise a :class:`~apimsync.targets.calls.TargetProblem`
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from apimsync.model import Kind
@@ -27,6 +27,7 @@ from apimsync.targets.applying import (
     ApplyFailure,
     ApplyInterrupted,
     ApplyReport,
+    ApplyStopped,
     PlanApplier,
     SecretMissing,
 )
@@ -45,7 +46,8 @@ from apimsync.targets.calls import (
 )
 from apimsync.targets.connection import Target
 from apimsync.targets.endpoints import endpoint_of
-from apimsync.targets.reading import InstanceReader, LiveState
+from apimsync.targets.reading import InstanceReader, LiveState, ReadProgress
+from apimsync.targets.workers import Workers
 
 __all__ = [
     "AccessDenied",
@@ -53,8 +55,10 @@ __all__ = [
     "ApplyFailure",
     "ApplyInterrupted",
     "ApplyReport",
+    "ApplyStopped",
     "CallFailed",
     "LiveState",
+    "ReadProgress",
     "RetryPolicy",
     "SecretMissing",
     "ServiceNotFound",
@@ -75,11 +79,13 @@ def read_instance(
     skip_kinds: frozenset[Kind] = frozenset(),
     retry: RetryPolicy = DEFAULT_RETRY,
     on_retry: Callable[[Retry], None] | None = None,
+    on_progress: Callable[[ReadProgress], None] | None = None,
 ) -> LiveState:
     """Every resource of the model on the instance (``skip_kinds`` left out; kinds the
-    endpoint does not implement are named in ``LiveState.unsupported``)."""
+    endpoint does not implement are named in ``LiveState.unsupported``). ``on_retry`` and
+    ``on_progress`` hear each retry and each finished list or GET (from worker threads)."""
     session = Session(target, client, retry, on_retry)
-    return InstanceReader(session, skip_kinds, parallelism).read()
+    return InstanceReader(session, skip_kinds, parallelism, on_progress).read()
 
 
 def fetch_etags(
@@ -89,22 +95,42 @@ def fetch_etags(
     client: Any = None,
     parallelism: int = 8,
     retry: RetryPolicy = DEFAULT_RETRY,
+    on_retry: Callable[[Retry], None] | None = None,
+    on_progress: Callable[[ReadProgress], None] | None = None,
 ) -> dict[str, str]:
     """The current ETag of each named resource that has one (links have none; resources
     that do not exist are left out), one ``HEAD`` each."""
-    session = Session(target, client, retry)
+    session = Session(target, client, retry, on_retry)
     wanted = [i for i in dict.fromkeys(ids) if endpoint_of(i).etags]
-    with ThreadPoolExecutor(max(1, parallelism), thread_name_prefix="apimsync-etag") as pool:
-        found = list(pool.map(lambda i: (i, _etag(session, i)), wanted))
-    return {resource_id: etag for resource_id, etag in found if etag}
+    found: dict[str, str] = {}
+    done: list[str] = []
+    lock = threading.Lock()
+
+    def fetch(resource_id: str) -> None:
+        etag = _etag(session, resource_id)
+        with lock:
+            done.append(resource_id)
+            if etag:
+                found[resource_id] = etag
+            progress = ReadProgress(len(done), len(wanted), len(found), session.requests)
+        if on_progress is not None:
+            on_progress(progress)
+
+    try:
+        with Workers(parallelism, "apimsync-etag") as pool:
+            pool.map(fetch, wanted)
+    except BaseException:
+        session.cancel()
+        raise
+    return {resource_id: found[resource_id] for resource_id in wanted if resource_id in found}
 
 
 def _etag(session: Session, resource_id: str) -> str | None:
     endpoint = endpoint_of(resource_id)
-    read_etag = getattr(session.operations(endpoint.group), endpoint.etag_method)
+    entity_tag = getattr(session.operations(endpoint.group), endpoint.entity_tag)
 
     def head() -> str | None:
-        headers: Mapping[str, Any] = read_etag(
+        headers: Mapping[str, Any] = entity_tag(
             session.rg,
             session.service,
             *path_names(resource_id),

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from apimsync.formats.layouts import TreeLayout
+from apimsync.formats.scm.kinds import ROOT_CONFIGURATION
 from apimsync.model import Configuration, Kind, Resource, last_segment
 from apimsync.policy.parser import Position
 from apimsync.policy.references import PolicyReference
 from apimsync.validate.findings import Findings
 
+FIRST_MODULE_WITH_BACKENDS = 15
 _TEMPLATE_PARAMETER = re.compile(r"\{\*?([^{}*]+)\}")
 _NAMED_VALUE = re.compile(r"\{\{([A-Za-z0-9._-]{1,256})\}\}")
 
@@ -59,7 +61,7 @@ class ReferenceChecker:
     def _check_policy_reference(self, located: LocatedReference) -> None:
         ref = located.reference
         known, managed, code, what = {
-            "backend": (self.backends, True, "unknown-backend", "backend"),
+            "backend": (self.backends, self._backends_managed(), "unknown-backend", "backend"),
             "fragment": (
                 self.fragments,
                 bool(self.fragments),
@@ -85,6 +87,15 @@ class ReferenceChecker:
             self._missing_message(what, ref.name),
             ref.name,
         )
+
+    def _backends_managed(self) -> bool:
+        """Whether a backend the tree lacks is surely missing. Exports hold every backend of
+        the instance from module version 15 on (the first seen with backends/); an older
+        export without backends may come from an instance that has them."""
+        if self.backends or ROOT_CONFIGURATION not in self.layout.files:
+            return True
+        declared = getattr(self.layout, "declared_module_version", None)  # scm exports only
+        return declared is not None and declared >= FIRST_MODULE_WITH_BACKENDS
 
     def _missing_message(self, what: str, name: str) -> str:
         kind = {
@@ -166,13 +177,14 @@ class ReferenceChecker:
     def _check_template_parameters(self) -> None:
         for operation in self.configuration.of_kind(Kind.OPERATION):
             template = str(operation.properties.get("urlTemplate", "")).split("?", 1)[0]
+            # APIM matches these names regardless of letter case ({gcc} may be declared GCC).
             declared = {
-                str(p.get("name"))
+                str(p.get("name")).lower()
                 for p in operation.properties.get("templateParameters") or ()
                 if hasattr(p, "get")
             }
             for name in _TEMPLATE_PARAMETER.findall(template):
-                if name not in declared:
+                if name.lower() not in declared:
                     path, line, column = self._where(operation, "/urlTemplate")
                     self.findings.error(
                         path,

@@ -8,7 +8,8 @@ resources, collecting all findings before it returns.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator, Mapping
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,11 +92,40 @@ def validate_files(
     check_secrets(result.configuration, result.layout, findings)
     return ValidationReport(
         root=root,
-        findings=tuple(findings.sorted()),
+        findings=tuple(without_echoes(findings.sorted(), failed_json)),
         files_checked=len(checked & set(result.layout.files)),
         configuration=result.configuration,
         layout=result.layout,
     )
+
+
+_ECHO = re.compile(
+    r"^'(?P<ref>[^']+)' is not the configuration\.json of a resource"
+    r"|^names [a-z -]+ '[^']+', which is not in (?P<folder>\S+/)"
+)
+
+
+def without_echoes(findings: Iterable[Finding], unreadable: Collection[str]) -> list[Finding]:
+    """``findings`` less those that may only repeat that a file could not be read: a
+    reference to it, or an unknown name of the kind whose folder holds it (names are not
+    file names, so any name of that kind may be the one it defines). The file's own error
+    stays, so nothing is deployed, and validating again after the fix shows the rest."""
+    folders = {_folder_of(path) for path in unreadable}
+    kept = []
+    for finding in findings:
+        match = _ECHO.match(finding.message)
+        if match and (match["ref"] in unreadable or match["folder"] in folders):
+            continue
+        kept.append(finding)
+    return kept
+
+
+def _folder_of(path: str) -> str:
+    """The folder of a kind (``api-management/backends/``) that holds ``path``."""
+    folder, _, file = path.rpartition("/")
+    if file == "configuration.json":
+        folder = folder.rpartition("/")[0]
+    return folder + "/"
 
 
 def _check_policies(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -109,3 +110,24 @@ def test_the_export_unfolds_formats_and_names_the_server() -> None:
 def test_an_unknown_export_format_is_refused() -> None:
     with pytest.raises(SpecificationError, match="format 'wsdl'"):
         export_specification({"displayName": "x"}, [], "wsdl")
+
+
+def test_a_wadl_export_lists_resources_methods_and_parameters() -> None:
+    imported = parse_specification(SWAGGER_PETSTORE, "swagger-json")
+    text = export_specification(
+        imported.api_properties, imported.operations, "wadl", server_url="https://a.example/pets"
+    )
+    root = ElementTree.fromstring(text)
+    ns = {"w": "http://wadl.dev.java.net/2009/02"}
+    assert root.find("w:resources", ns).get("base") == "https://a.example/pets"  # type: ignore[union-attr]
+    paths = {r.get("path") for r in root.iterfind("w:resources/w:resource", ns)}
+    assert paths == {"/pets", "/pets/{id}", "/mySamplePath"}
+    dummy = root.find("w:resources/w:resource[@path='/mySamplePath']/w:method", ns)
+    assert dummy is not None and (dummy.get("name"), dummy.get("id")) == ("POST", "dummyid1")
+    params = {
+        (p.get("name"), p.get("style"), p.get("required"))
+        for p in dummy.iterfind("w:request/w:param", ns)
+    }
+    assert ("dummyReqQueryParam", "query", "true") in params
+    assert ("dummyNotReqQueryParam", "query", "false") in params
+    assert ("dummyDateHeaderParam", "header", "true") in params

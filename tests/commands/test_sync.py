@@ -231,7 +231,7 @@ def test_removed_api_is_unmanaged_without_prune_and_deleted_with_it(
     without = instance.plan_json(repo)
     instance.reset_counter()
     aborted = instance.run(
-        "deploy", "--dir", repo, "--yes", "--prune", "--max-deletes", "0", expect=1
+        "deploy", "--dir", repo, "--yes", "--prune", "--max-deletes", "0", expect=2
     )
     writes_after_abort = instance.writes()
     with_prune = instance.plan_json(repo, "--prune")
@@ -246,6 +246,21 @@ def test_removed_api_is_unmanaged_without_prune_and_deleted_with_it(
         "/products/unlimited/apiLinks/echo-api",
     }
     assert "max-deletes" in aborted.stderr and writes_after_abort == 0
+
+
+def test_a_deleted_tag_folder_is_pruned(instance: Instance, tmp_path: Path) -> None:
+    repo = workdir(tmp_path, CORPUS / "eshop-v15")
+    instance.run("deploy", "--dir", repo, "--yes")
+    shutil.rmtree(repo / "api-management/tags/Order")
+
+    planned = instance.plan_json(repo, "--prune")
+    instance.run("deploy", "--dir", repo, "--yes", "--prune")
+    again = instance.plan_json(repo, "--prune")
+
+    deletes = [c for c in planned["changes"] if c["action"] == "delete"]  # type: ignore[union-attr]
+    assert [c["id"] for c in deletes] == ["/tags/order"]
+    assert deletes[0]["cascade"]  # its API and operation links go with it
+    assert again["changes"] == []
 
 
 def test_a_stale_saved_plan_is_refused_and_changes_nothing(
@@ -268,7 +283,7 @@ def test_a_stale_saved_plan_is_refused_and_changes_nothing(
     instance.run("deploy", "--dir", other, "--yes")
 
     instance.reset_counter()
-    refused = instance.run("deploy", "--dir", repo, "--plan", saved, expect=1)
+    refused = instance.run("deploy", "--dir", repo, "--plan", saved, expect=2)
 
     assert "stale plan" in refused.stderr and "/backends/openaitwo" in refused.stderr
     assert instance.writes() == 0
@@ -288,6 +303,19 @@ def test_detailed_exit_codes_and_output_formats(instance: Instance, tmp_path: Pa
     assert "to add" in changes.stdout
     assert "|" in markdown and "<details>" in markdown
     assert "json-syntax" in error.stderr
+
+
+def test_deploy_format_json_prints_json_also_when_there_is_nothing_to_do(
+    instance: Instance, tmp_path: Path
+) -> None:
+    repo = workdir(tmp_path, EXAMPLE)
+    first = instance.run("deploy", "--dir", repo, "--yes", "--format", "json")
+    again = instance.run("deploy", "--dir", repo, "--yes", "--format", "json")
+
+    assert len(json.loads(first.stdout)["applied"]) == 26
+    report = json.loads(again.stdout)
+    assert report["applied"] == [] and report["failed"] == [] and report["writes"] == 0
+    assert "No changes" in again.stderr  # the plan, on stderr
 
 
 def test_deploy_without_yes_off_a_terminal_refuses(instance: Instance, tmp_path: Path) -> None:
@@ -310,8 +338,26 @@ def test_a_missing_target_is_one_clear_error(tmp_path: Path) -> None:
         check=False,
     )
 
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "no target instance" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_missing_folder_is_named_before_the_target(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APIMSYNC_")}
+    missing = tmp_path / "nonexistent"
+
+    for command in ("plan", "deploy"):
+        result = subprocess.run(
+            [sys.executable, "-m", "apimsync", command, "--dir", str(missing)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+
+        assert result.returncode == 2, result.stderr
+        assert f"{missing} does not exist" in result.stderr
+        assert "no target instance" not in result.stderr
 
 
 def test_pull_into_an_existing_tree_keeps_legacy_files(instance: Instance, tmp_path: Path) -> None:

@@ -27,3 +27,13 @@ def test_a_full_deploy_of_the_largest_export_converges_despite_faults(tmp_path: 
     assert "retry:" in deploy.stderr  # --verbose shows each retry
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No changes" in again.stdout
+
+
+def test_plan_verbose_shows_each_retry_of_a_read(tmp_path: Path) -> None:
+    with EmulatorProcess(tmp_path / "emulator", faults=("503:0.4",), seed=11) as emulator:
+        instance = Instance(emulator, "apim-emulator")
+        plan = instance.run("plan", "--dir", CORPUS / "blank-v14", "-v")
+
+    retries = [line for line in plan.stderr.splitlines() if line.startswith("retry: ")]
+    assert retries and all("503" in line for line in retries), plan.stderr
+    assert any("the list of" in line for line in retries)

@@ -20,11 +20,13 @@ from pathlib import Path
 import pytest
 from azure.mgmt.apimanagement.models import BackendContract
 
+from apimsync.commands.deploy import DeployOptions, DeployRefused, deploy
 from apimsync.emulator import EmulatorProcess
 from apimsync.emulator.store import Store
 from apimsync.emulator.tokens import mint_git_password
 from apimsync.formats.scm.reader import read_tree
 from apimsync.model import Configuration, Kind
+from apimsync.output import Console
 from apimsync.plan.diff import compute_plan
 from apimsync.targets.connection import Target
 from apimsync.targets.sdk import apply_plan, read_instance
@@ -106,11 +108,11 @@ def test_a_dirty_tree_is_refused_and_nothing_is_pushed(
     repo = workdir(tmp_path, EXAMPLE)
     policy = repo / "api-management/policies/global.xml"
     policy.write_text(policy.read_text() + "\n<!-- not committed -->")
-    changed = deploy_via_git(instance, repo, expect=1)
+    changed = deploy_via_git(instance, repo, expect=2)
     git(repo, "checkout", "--", ".")
     (repo / "api-management/backends/new").mkdir()
     (repo / "api-management/backends/new/configuration.json").write_text("{}")
-    untracked = deploy_via_git(instance, repo, expect=1)
+    untracked = deploy_via_git(instance, repo, expect=2)
     shutil.rmtree(repo / "api-management/backends/new")
     branch = instance.run("plan", "--via", "git", "--dir", repo, expect=1)
 
@@ -154,9 +156,92 @@ def test_deploy_off_a_terminal_without_yes_refuses(
     repo = workdir(tmp_path, EXAMPLE)
 
     refused = instance.run("deploy", "--via", "git", "--dir", repo, expect=2)
+    branch = instance.run("plan", "--via", "git", "--dir", repo, expect=1)
 
-    assert "--yes" in refused.stderr and re.search(r"Deploy: [1-9]\d* to create", refused.stderr)
+    assert "--yes" in refused.stderr and "nothing was pushed" in refused.stderr
+    assert re.search(r"Plan: [1-9]\d* to add", refused.stderr)  # the plan, before asking
+    assert "branch 'master' does not exist" in branch.stderr  # nothing left the machine
     assert_same(live(instance), before)
+
+
+def move_backend(repo: Path, url: str) -> None:
+    backend = repo / "api-management/backends/openaione/configuration.json"
+    document = json.loads(backend.read_text())
+    document["url"] = url
+    backend.write_text(json.dumps(document, indent=2))
+    git(repo, "commit", "-qam", "move a backend")
+
+
+def test_a_refused_git_deploy_leaves_the_branch_where_it_was(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    instance = fresh(emulator)
+    repo = workdir(tmp_path, EXAMPLE)
+    deploy_via_git(instance, repo)
+    move_backend(repo, "https://openai-one-moved.example.test/openai")
+
+    refused = instance.run("deploy", "--via", "git", "--dir", repo, expect=2)
+    via_git = instance.run("plan", "--via", "git", "--dir", repo, "--detailed-exitcode", expect=2)
+    via_sdk = instance.run("plan", "--dir", repo, "--detailed-exitcode", expect=2)
+
+    assert "nothing was pushed" in refused.stderr
+    assert "~ /backends/openaione" in refused.stderr and "openai-one-moved" in refused.stderr
+    assert "No changes" not in refused.stderr  # the extras have none; the branch has one
+    assert "Plan: 0 to add, 1 to change, 0 to destroy." in refused.stderr
+    for plan in (via_git, via_sdk):  # the branch did not move: both still show the change
+        assert "~ /backends/openaione" in plan.stdout
+
+
+def test_cancelling_at_the_prompt_pushes_nothing(emulator: EmulatorProcess, tmp_path: Path) -> None:
+    instance = fresh(emulator)
+    repo = workdir(tmp_path, EXAMPLE)
+    deploy_via_git(instance, repo)
+    move_backend(repo, "https://openai-one-cancelled.example.test/openai")
+    questions: list[str] = []
+
+    def decline(question: str) -> bool:
+        questions.append(question)
+        return False
+
+    chosen = target(instance)
+    settings = {
+        "subscription": chosen.subscription,
+        "resource_group": chosen.resource_group,
+        "service": chosen.service,
+        "endpoint": chosen.endpoint,
+        "ca_bundle": chosen.ca_bundle,
+        "token": chosen.token,
+    }
+    options = DeployOptions(via="git", interactive=True)
+    with pytest.raises(DeployRefused) as refused:
+        deploy(repo, settings, options, Console(quiet=True), confirm=decline)
+
+    assert questions and refused.value.exit_code == 2
+    assert str(refused.value) == "deploy cancelled; nothing was pushed"
+    after = instance.run("plan", "--via", "git", "--dir", repo, "--detailed-exitcode", expect=2)
+    assert "openai-one-cancelled" in after.stdout
+
+
+def test_a_git_deploy_with_nothing_to_do_deploys_nothing(
+    emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    instance = fresh(emulator)
+    repo = workdir(tmp_path, EXAMPLE)
+    deploy_via_git(instance, repo)
+    instance.reset_counter()
+
+    again = instance.run("deploy", "--via", "git", "--dir", repo, "--yes", "--format", "json")
+
+    assert "No changes. The instance matches the configuration." in again.stderr
+    report = json.loads(again.stdout)
+    assert report["deploy"] == {
+        "ok": True,
+        "message": "No changes. The instance matches the configuration.",
+    }
+    routes = " ".join(instance._requests("GET").get("by_route", {}))
+    assert "validate" in routes  # the branch already holds HEAD: the service checks it
+    assert "deploy" not in routes, routes
+    assert report["commit"] == report["syncState"]["commitId"]  # the branch did not move
 
 
 # -- plan ------------------------------------------------------------------------------
@@ -175,11 +260,15 @@ def test_plan_via_git_diffs_the_files_with_the_branch(
     backend.write_text(json.dumps(document, indent=2))
     added = {"id": "/namedValues/added", "displayName": "added", "value": "x"}
     (repo / "api-management-extras/namedValues/added.json").write_text(json.dumps(added))
+    rg = instance.emulator.connection.resource_group
+    changed = BackendContract(url="https://changed-on-the-instance.example.test", protocol="http")
+    target(instance).client().backend.create_or_update(rg, instance.service, "other", changed)
 
     plan = instance.plan_json(repo, "--via", "git")
     text = instance.run("plan", "--via", "git", "--dir", repo, "--detailed-exitcode", expect=2)
 
     assert "No changes" in same.stdout
+    assert "the instance is not in sync with branch 'master'" in text.stderr  # "other"
     changes = plan["changes"]
     assert isinstance(changes, list)
     # the named value is not the repository's to hold: not planned

@@ -285,3 +285,25 @@ def test_a_folder_without_configuration_is_a_usage_error(tmp_path: Path) -> None
 
     assert result.returncode == 2
     assert "api-management/" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- a file cut short --------------------------------------------------------------------
+
+
+def cut_short(root: Path, relative: str, keep: int) -> None:
+    path = root / relative
+    path.write_bytes(path.read_bytes()[:keep])
+
+
+@pytest.mark.parametrize("broken", [OPENAI_API, BACKEND], ids=["api", "backend"])
+def test_a_file_cut_short_is_one_clear_error(broken: str, copy_export) -> None:  # type: ignore[no-untyped-def]
+    root = copy_export(SEED)
+    text = (root / broken).read_text(encoding="utf-8-sig")
+    cut_short(root, broken, len(text.encode("utf-8")) // 3)
+
+    result = run_validate(root)
+
+    assert_clean_failure(result)
+    [line] = finding_lines(result)  # no echo from the files that name it
+    assert line.startswith(f"{broken}:") and "json-syntax" in line
+    assert "it looks cut short; complete it, or restore it from git" in line

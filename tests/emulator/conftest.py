@@ -140,6 +140,8 @@ RECORDED_NULLS = frozenset(
         "defaultValue",  # operation parameters
         "policies",  # operations [REV20 p@68000]
         "protocols",  # product-API link PUT [PRDA e8]
+        "authenticationSettings",  # product-API link PUT [PRDA e8]
+        "subscriptionKeyParameterNames",
         "apiRevisionDescription",
         "notes",
         "nextLink",  # non-ARM lists [REV20 p@104000], [TAG19 e6]
@@ -160,6 +162,8 @@ RECORDED_UNDECLARED = (
     ("Product_CreateOrUpdate", "/groups"),  # §8.1 [PRD20 e3]
     ("Product_Update", "/groups"),  # §8.1 [PRD23 p@15000]
     ("ApiRevision_ListByService", "/id"),  # §4 [REV20 p@104000]
+    ("GraphQLApiResolver_", "/internalId"),  # §16 [GQL23 p@29000]
+    ("GraphQLApiResolver_", "/publicId"),
 )
 """Properties the real service returned that the spec does not declare."""
 
@@ -168,7 +172,7 @@ def _recorded_undeclared(problem: str) -> bool:
     where, _, what = problem.rpartition(": ")
     operation = where.split(" ", 1)[0]
     return what == "not declared by the schema" and any(
-        operation == op and where.endswith(suffix) for op, suffix in RECORDED_UNDECLARED
+        operation.startswith(op) and where.endswith(suffix) for op, suffix in RECORDED_UNDECLARED
     )
 
 

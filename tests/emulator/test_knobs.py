@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import http.client
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 from azure.core.exceptions import ServiceResponseError
 
-from apimsync.emulator import EmulatorProcess, parse_faults
+from apimsync.emulator import Connection, EmulatorProcess, parse_faults
 
 from .conftest import RawClient, make_client
 
@@ -155,3 +157,35 @@ def test_injected_conflicts_hit_api_writes_only(tmp_path: Path) -> None:
         )
         assert raw.call("GET", "apis/a").status == 404
         assert raw.call("PUT", "tags/t", {"properties": {"displayName": "t"}}).status == 201
+
+
+def _named_value_status(conn: object) -> int:
+    raw = RawClient(conn, None)  # type: ignore[arg-type]
+    body = {"properties": {"displayName": "nv", "value": "v"}}
+    return raw.call("PUT", "namedValues/nv", body).status
+
+
+def test_lro_style_of_python_m_apimsync_emulator(tmp_path: Path) -> None:
+    """``python -m apimsync.emulator --lro-style async``: named value writes answer 202."""
+    with EmulatorProcess(tmp_path, mode="subprocess", lro_style="async") as running:
+        assert _named_value_status(running.connection) == 202
+
+
+def test_lro_style_of_apimsync_emulator_serve(tmp_path: Path) -> None:
+    """``apimsync emulator serve --lro-style described``; a bad style is refused."""
+    command = [sys.executable, "-m", "apimsync", "emulator", "serve", "--data", str(tmp_path)]
+    bad = subprocess.run([*command, "--lro-style", "sometimes"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--lro-style" in bad.stderr
+    child = subprocess.Popen([*command, "--lro-style", "described"], stdout=subprocess.DEVNULL)
+    try:
+        target = tmp_path / "connection.json"
+        deadline = time.monotonic() + 30
+        while not target.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        conn = Connection.from_file(target)
+        raw = RawClient(conn, None)
+        raw.call("PUT", "apis/a", {"properties": {"displayName": "a", "path": "a"}})
+        assert raw.call("DELETE", "apis/a", headers={"If-Match": "*"}).status == 202
+    finally:
+        child.terminate()
+        child.wait(timeout=15)

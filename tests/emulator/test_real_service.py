@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -20,7 +21,8 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.apimanagement import ApiManagementClient
 
 from apimsync.emulator import EmulatorProcess
-from tests.apispec.documents import OPENAPI_PETSTORE_YAML, SWAGGER_PETSTORE
+from apimsync.emulator.routes import ROUTES
+from tests.apispec.documents import CALCULATOR_WSDL, OPENAPI_PETSTORE_YAML, SWAGGER_PETSTORE
 
 from .conftest import RawClient, Recorder, Response
 
@@ -435,9 +437,10 @@ def test_operations_are_normalised(raw: RawClient, uid: str) -> None:
 def test_operation_lists_page_with_a_total_count(raw: RawClient) -> None:
     """§7 [OPS20 p@20000], §1.4 [PRD20 e9-e11]: ``$top=3`` of echo-api's six operations is
     three items, ``count`` 6 and an absolute ``nextLink`` keeping the query and adding
-    ``%24skip=3``; the last page has no ``nextLink`` key."""
+    ``%24skip=3``; the last page has no ``nextLink`` key; lists carry no ETag."""
     first = raw.call("GET", "apis/echo-api/operations", query={"$top": "3"})
     assert (len(first.body["value"]), first.body["count"]) == (3, 6)
+    assert first.header("ETag") is None  # no ETag on lists
     link = first.body["nextLink"]
     assert link.startswith("https://") and link.endswith("&%24skip=3")
     assert "%24top=3" in link and "api-version=2024-05-01" in link
@@ -714,6 +717,7 @@ def test_a_bad_document_is_a_400_naming_the_problem(raw: RawClient, uid: str) ->
         ("openapi-link", "openapi-link", "yaml"),
         ("openapi+json-link", "openapi+json-link", "json"),
         ("swagger-link", "swagger-link-json", "json"),
+        ("wadl-link", "wadl-link-json", "wadl"),
     ],
 )
 def test_export_answers_a_link_the_emulator_serves(
@@ -735,6 +739,10 @@ def test_export_answers_a_link_the_emulator_serves(
     document = raw.call("GET", "", absolute=link.replace(" ", "%20"), auth=False)
     assert document.status == 200
     text = document.raw.decode("utf-8")
+    if loads == "wadl":
+        resources = ElementTree.fromstring(text).iter("{http://wadl.dev.java.net/2009/02}resource")
+        assert {r.get("path") for r in resources} == {"/pets", "/pets/{petId}"}
+        return  # WADL is not an import format
     parsed = yaml.safe_load(text) if loads == "yaml" else json.loads(text)
     assert set(parsed["paths"]) == {"/pets", "/pets/{petId}"}
     copy = f"{uid}copy"
@@ -832,3 +840,535 @@ def test_revisions_copy_operations_and_a_release_switches_the_current_one(
 def test_an_empty_release_list(raw: RawClient) -> None:
     """§4 [REV20 p@120000], §1.4 [AVS20 e2]: an empty list is ``{"value": [], "count": 0}``."""
     assert raw.call("GET", "apis/echo-api/releases").body == {"value": [], "count": 0}
+
+
+# -- issue 11 (b): every collection of the 2024-05-01 description ------------------------------
+
+PARAMETERLESS_GETS = sorted(
+    {route.template for route in ROUTES if route.method == "GET" and "{" not in route.template}
+    - {""}
+)
+
+
+@pytest.mark.parametrize(
+    "collection", ["gateways", "documentations", "policyRestrictions", "workspaces"]
+)
+def test_the_collections_apiops_cli_met_as_501_are_empty_lists(
+    fresh: RawClient, collection: str
+) -> None:
+    """Issue 11 (b): these lists, absent from the local copy of the description, answer
+    what a new instance holds: ``{"value": [], "count": 0}``."""
+    answer = fresh.call("GET", collection)
+    assert answer.status == 200
+    assert answer.body == {"value": [], "count": 0}
+
+
+@pytest.mark.parametrize("collection", PARAMETERLESS_GETS)
+def test_every_collection_answers_a_new_instance(fresh: RawClient, collection: str) -> None:
+    """Issue 11 (b): every parameterless GET of the description answers a new instance
+    without an error (the reports need the ``$filter`` Azure requires)."""
+    query = (
+        {"$filter": "timestamp ge datetime'2024-01-01T00:00:00'"}
+        if collection.startswith("reports/")
+        else None
+    )
+    answer = fresh.call("GET", collection, query=query)
+    assert answer.status == 200, answer.raw[:300]
+
+
+def test_gateways_can_be_written_and_their_keys_read(raw: RawClient, uid: str) -> None:
+    """Issue 11 (b): writes where cheap: a self-hosted gateway is created (201), read,
+    listed, gives keys and a token, and is deleted (200, then 204)."""
+    sent = {"properties": {"locationData": {"name": "home"}, "description": "d"}}
+    assert raw.call("PUT", f"gateways/{uid}", sent).status == 201
+    got = raw.call("GET", f"gateways/{uid}")
+    assert got.body["type"] == "Microsoft.ApiManagement/service/gateways"
+    assert got.body["properties"]["locationData"] == {"name": "home"}
+    assert uid in [g["name"] for g in raw.call("GET", "gateways").body["value"]]
+    keys = raw.call("POST", f"gateways/{uid}/listKeys").body
+    assert keys["primary"] and keys["secondary"] and keys["primary"] != keys["secondary"]
+    token = raw.call(
+        "POST",
+        f"gateways/{uid}/generateToken",
+        {"properties": {"keyType": "primary", "expiry": "2030-01-01T00:00:00Z"}},
+    )
+    assert token.status == 200 and token.body["value"]
+    assert raw.call("DELETE", f"gateways/{uid}", headers={"If-Match": "*"}).status == 200
+    assert raw.call("DELETE", f"gateways/{uid}", headers={"If-Match": "*"}).status == 204
+
+
+def test_workspace_collections_need_their_workspace(raw: RawClient, uid: str) -> None:
+    """Issue 11 (b): the workspace-scoped collections answer 404 ``Workspace not found.``
+    until the workspace exists, then their (empty) lists."""
+    missing = raw.call("GET", f"workspaces/{uid}/apis")
+    assert missing.status == 404 and _error(missing.body)["message"] == "Workspace not found."
+    assert raw.call("PUT", f"workspaces/{uid}", {"properties": {"displayName": uid}}).status == 201
+    assert raw.call("GET", f"workspaces/{uid}/apis").body == {"value": [], "count": 0}
+    api = {"properties": {"displayName": "a", "path": "a"}}
+    assert raw.call("PUT", f"workspaces/{uid}/apis/a", api).status == 201
+    assert [a["name"] for a in raw.call("GET", f"workspaces/{uid}/apis").body["value"]] == ["a"]
+
+
+def test_secrets_of_identity_providers_are_read_only_through_list_secrets(raw: RawClient) -> None:
+    """§16 [API20 e12]: no ``clientSecret`` in the answer of a write or a read; the
+    ``listSecrets`` action returns it."""
+    sent = {"properties": {"clientId": "id", "clientSecret": "s3cret"}}
+    written = raw.call("PUT", "identityProviders/facebook", sent)
+    assert written.status in (200, 201) and b"s3cret" not in written.raw
+    assert b"s3cret" not in raw.call("GET", "identityProviders/facebook").raw
+    assert raw.call("POST", "identityProviders/facebook/listSecrets").body == {
+        "clientSecret": "s3cret"
+    }
+
+
+def test_portal_settings_are_served(raw: RawClient) -> None:
+    """Issue 11 (b): sign-in, sign-up and delegation settings exist on a new instance."""
+    names = [s["name"] for s in raw.call("GET", "portalsettings").body["value"]]
+    assert names == ["signin", "signup", "delegation"]
+    signup = raw.call("GET", "portalsettings/signup")
+    assert signup.status == 200 and signup.header("ETag")
+    assert signup.body["properties"]["enabled"] in (True, False)
+
+
+# -- §1.3, §12: the long-running switch -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def styled(
+    tmp_path_factory: pytest.TempPathFactory, recorder: Recorder
+) -> Iterator[dict[str, RawClient]]:
+    """One emulator per ``--lro-style`` that is not the default."""
+    with (
+        EmulatorProcess(tmp_path_factory.mktemp("async"), lro_style="async") as asynchronous,
+        EmulatorProcess(tmp_path_factory.mktemp("described"), lro_style="described") as described,
+    ):
+        yield {
+            "async": RawClient(asynchronous.connection, recorder),
+            "described": RawClient(described.connection, recorder),
+        }
+
+
+def test_named_values_answer_with_the_body_by_default(raw: RawClient, uid: str) -> None:
+    """§12, issue 11: the newest recording of a named value PUT (a 2023-09-01-preview log)
+    answered 201 with its body, an update 200; the newest of a PATCH (2022-08-01,
+    [NV23 p@60000]) is 202 + Location with ``asyncCode=200``, whose GET answers 200 with the
+    body (the default ``--lro-style recorded``)."""
+    sent = {"properties": {"displayName": uid, "value": "v"}}
+    created = raw.call("PUT", f"namedValues/{uid}", sent)
+    assert created.status == 201 and created.header("ETag") and created.header("Location") is None
+    assert created.body["properties"]["value"] == "v"
+    assert raw.call("PUT", f"namedValues/{uid}", sent).status == 200
+    patched = raw.call(
+        "PATCH", f"namedValues/{uid}", {"properties": {"value": "w"}}, headers={"If-Match": "*"}
+    )
+    final = raw.call("GET", "", absolute=_accepted(patched, "200"))
+    assert (final.status, final.body["properties"]["value"]) == (200, "w")
+
+
+def test_named_values_are_long_running_in_the_async_style(
+    styled: dict[str, RawClient], uid: str
+) -> None:
+    """§12 [NV20 e2/e3], [NV23 p@9000, p@60000], §1.3 pattern A (``--lro-style async``, as
+    2019-12-01 and 2022-08-01 answered): PUT is 202, empty, no ETag, ``Location`` with
+    ``asyncId``/``asyncCode=201``; the GET on it is 201 with the body and the ETag; PATCH is
+    202 with ``asyncCode=200``, its GET 200."""
+    raw = styled["async"]
+    sent = {"properties": {"displayName": uid, "value": "v", "secret": True}}
+    location = _accepted(raw.call("PUT", f"namedValues/{uid}", sent), "201")
+    assert f"/namedValues/{uid}?" in location
+    final = raw.call("GET", "", absolute=location)
+    assert final.status == 201 and final.header("ETag")
+    assert final.body["properties"] == {
+        "displayName": uid,
+        "tags": None,
+        "secret": True,
+        "provisioningState": "Succeeded",
+    }
+    patched = raw.call(
+        "PATCH", f"namedValues/{uid}", {"properties": {"secret": False}}, headers={"If-Match": "*"}
+    )
+    final = raw.call("GET", "", absolute=_accepted(patched, "200"))
+    assert final.status == 200 and final.body["properties"]["value"] == "v"  # un-secreted: shown
+
+
+def test_api_delete_follows_the_switch(
+    raw: RawClient, styled: dict[str, RawClient], uid: str
+) -> None:
+    """§3.4 [API20 e19/e20]: by default an API DELETE is 200 then 204 (recorded); as
+    2024-05-01 describes it (``described``, and ``async``) it is 202 + Location whose GET
+    answers 204 once the API is gone."""
+    body = {"properties": {"displayName": uid, "path": uid}}
+    raw.call("PUT", f"apis/{uid}", body)
+    assert raw.call("DELETE", f"apis/{uid}", headers={"If-Match": "*"}).status == 200
+    for style in ("described", "async"):
+        other = styled[style]
+        other.call("PUT", f"apis/{uid}", body)
+        location = _accepted(other.call("DELETE", f"apis/{uid}", headers={"If-Match": "*"}), "204")
+        assert other.call("GET", "", absolute=location).status == 204
+        assert other.call("GET", f"apis/{uid}").status == 404
+
+
+def test_imports_and_schemas_answer_the_body_as_described(
+    styled: dict[str, RawClient], uid: str
+) -> None:
+    """``--lro-style described``: an import and a schema PUT answer 201 with the body, as
+    the 2024-05-01 description lists (the SDK 5.0 accepts only that)."""
+    raw = styled["described"]
+    body = {"properties": {"path": uid, "format": "openapi", "value": OPENAPI_PETSTORE_YAML}}
+    created = raw.call("PUT", f"apis/{uid}", body)
+    assert created.status == 201 and created.body["properties"]["displayName"] == "Swagger Petstore"
+    schema = {
+        "properties": {
+            "contentType": "application/vnd.oai.openapi.components+json",
+            "document": {"value": "{}"},
+        }
+    }
+    assert raw.call("PUT", f"apis/{uid}/schemas/s", schema).status == 201
+
+
+def test_the_sdk_creates_named_values_against_the_default(
+    client: ApiManagementClient, raw: RawClient, uid: str
+) -> None:
+    """The official SDK's ``begin_create_or_update`` completes against the default style."""
+    created = client.named_value.begin_create_or_update(
+        raw.conn.resource_group,
+        raw.conn.service,
+        uid,
+        {"properties": {"displayName": uid, "value": "v"}},
+        polling_interval=0,
+    ).result()
+    assert created.display_name == uid
+
+
+# -- §6: API schemas ----------------------------------------------------------------------------
+
+
+def test_schema_puts_are_long_running_and_documents_stored_as_recorded(
+    raw: RawClient, uid: str
+) -> None:
+    """§6 [SCH20 e6-e9]: a schema PUT is 202 + Location (asyncCode 201, then 200 on
+    update); swagger definitions sent as text are parsed into ``document.definitions``
+    (double-nested when the text has its own ``definitions``); an OpenAPI components
+    document keeps its exact text in ``document.value``."""
+    raw.call("PUT", f"apis/{uid}", {"properties": {"displayName": uid, "path": uid}})
+    text = '{"definitions":{ "pet": {"type": "object"}}}'
+    sent = {
+        "properties": {
+            "contentType": "application/vnd.ms-azure-apim.swagger.definitions+json",
+            "document": {"value": text},
+        }
+    }
+    final = raw.call(
+        "GET", "", absolute=_accepted(raw.call("PUT", f"apis/{uid}/schemas/a", sent), "201")
+    )
+    assert final.status == 201
+    assert final.body["type"] == "Microsoft.ApiManagement/service/apis/schemas"
+    assert final.body["properties"]["document"] == {
+        "definitions": {"definitions": {"pet": {"type": "object"}}}
+    }
+    _accepted(raw.call("PUT", f"apis/{uid}/schemas/a", sent), "200")
+    components = '{\r\n  "components": { "schemas": {} }\r\n}'
+    sent = {
+        "properties": {
+            "contentType": "application/vnd.oai.openapi.components+json",
+            "document": {"value": components},
+        }
+    }
+    _accepted(raw.call("PUT", f"apis/{uid}/schemas/b", sent), "201")
+    assert raw.call("GET", f"apis/{uid}/schemas/b").body["properties"]["document"] == {
+        "value": components
+    }
+
+
+# -- full ARM ids wherever a service-relative id is taken --------------------------------------
+
+
+def test_full_arm_ids_are_accepted_in_references(raw: RawClient, uid: str) -> None:
+    """Issue 11: ``apiVersionSetId``, pool ``services[].id`` (backend ids) and the ids of
+    product/group/API links are taken as full ARM ids as well as ``/kind/name``
+    (``sourceApiId`` and ``loggerId``: the revision and diagnostic tests above)."""
+    arm = raw.service_path
+    raw.call(
+        "PUT",
+        f"apiVersionSets/{uid}",
+        {"properties": {"displayName": uid, "versioningScheme": "Segment"}},
+    )
+    api = {
+        "properties": {
+            "displayName": uid,
+            "path": uid,
+            "apiVersion": "v1",
+            "apiVersionSetId": arm(f"apiVersionSets/{uid}"),
+        }
+    }
+    assert raw.call("PUT", f"apis/{uid}", api).status == 201
+    raw.call(
+        "PUT", f"backends/{uid}", {"properties": {"url": "https://b.example", "protocol": "http"}}
+    )
+    pool = {"properties": {"type": "Pool", "pool": {"services": [{"id": arm(f"backends/{uid}")}]}}}
+    assert raw.call("PUT", f"backends/{uid}-pool", pool).status == 201
+    raw.call("PUT", f"products/{uid}", {"properties": {"displayName": uid}})
+    api_link = raw.call(
+        "PUT", f"products/{uid}/apiLinks/l1", {"properties": {"apiId": arm(f"apis/{uid}")}}
+    )
+    group_link = raw.call(
+        "PUT",
+        f"products/{uid}/groupLinks/l2",
+        {"properties": {"groupId": arm("groups/developers")}},
+    )
+    assert (api_link.status, group_link.status) == (201, 201)
+    raw.call("PUT", f"tags/{uid}", {"properties": {"displayName": uid}})
+    tag_link = raw.call(
+        "PUT", f"tags/{uid}/apiLinks/l3", {"properties": {"apiId": arm(f"apis/{uid}")}}
+    )
+    assert tag_link.status == 201
+    assert [a["name"] for a in raw.call("GET", f"products/{uid}/apis").body["value"]] == [uid]
+    assert "developers" in [
+        g["name"] for g in raw.call("GET", f"products/{uid}/groups").body["value"]
+    ]
+
+
+# -- §2.3, §2.4, §2.6: policies that do not exist, and formats ------------------------------
+
+
+def test_the_global_policy_can_be_deleted_and_created_again(styled: dict[str, RawClient]) -> None:
+    """§2.3 [POL20 e8, e3, e5], [POL23 p@13000]: DELETE the global policy is 200, GET then
+    404 ``PoliciesConfiguration not found.``, a PUT then 201."""
+    raw = styled["described"]
+    value = raw.call("GET", "policies/policy").body["properties"]["value"]
+    assert raw.call("DELETE", "policies/policy", headers={"If-Match": "*"}).status == 200
+    gone = raw.call("GET", "policies/policy")
+    assert gone.status == 404 and _error(gone.body)["message"] == "PoliciesConfiguration not found."
+    assert raw.call("PUT", "policies/policy", {"properties": {"value": value}}).status == 201
+
+
+def test_a_policy_put_with_if_match_star_creates(raw: RawClient, uid: str) -> None:
+    """§1.2, §2.4 [POL20 e11, e20]: ``If-Match: *`` on an absent API policy is 201, not 412;
+    a product policy PUT without If-Match is 201 [POL20 e28]."""
+    raw.call("PUT", f"apis/{uid}", {"properties": {"displayName": uid, "path": uid}})
+    document = {"properties": {"value": "<policies><inbound><base /></inbound></policies>"}}
+    assert (
+        raw.call("PUT", f"apis/{uid}/policies/policy", document, headers={"If-Match": "*"}).status
+        == 201
+    )
+    raw.call("PUT", f"products/{uid}", {"properties": {"displayName": uid}})
+    assert raw.call("PUT", f"products/{uid}/policies/policy", document).status == 201
+
+
+def test_rawxml_of_a_policy_without_expressions_is_the_xml_text(raw: RawClient) -> None:
+    """§2.6 [POL20 e6, e12, e14]: ``format=xml`` and ``format=rawxml`` give the same text for
+    a policy without expressions; each answer names its format."""
+    xml = raw.call("GET", "products/starter/policies/policy", query={"format": "xml"}).body
+    rawxml = raw.call("GET", "products/starter/policies/policy", query={"format": "rawxml"}).body
+    assert xml["properties"]["format"] == "xml" and rawxml["properties"]["format"] == "rawxml"
+    assert xml["properties"]["value"] == rawxml["properties"]["value"]
+
+
+# -- §8.2, §8.3, §9: links ------------------------------------------------------------------------
+
+
+def test_links_answer_with_the_linked_entitys_etag(raw: RawClient, uid: str) -> None:
+    """§8.2 [PRDG e3, e6-e8], §8.3 [PRDA e3, e4, e7, e8]: link PUTs with an empty body are 201
+    with the group's / API's ETag; the product-API link answer has ``protocols: null``
+    while the list shows the API's protocols; link DELETEs need no If-Match and are 200."""
+    raw.call("PUT", f"products/{uid}", {"properties": {"displayName": uid}})
+    group = raw.call("PUT", f"products/{uid}/groups/guests")
+    assert group.status == 201 and group.header("ETag") == raw.call("GET", "groups/guests").header(
+        "ETag"
+    )
+    assert group.body["id"].endswith(f"/products/{uid}/groups/guests")
+    assert group.body["type"] == "Microsoft.ApiManagement/service/products/groups"
+    api = raw.call("PUT", f"products/{uid}/apis/echo-api")
+    assert api.status == 201 and api.header("ETag") == raw.call("GET", "apis/echo-api").header(
+        "ETag"
+    )
+    assert api.body["properties"]["protocols"] is None
+    listed = raw.call("GET", f"products/{uid}/apis").body["value"]
+    assert [a["properties"]["protocols"] for a in listed] == [["https"]]
+    assert raw.call("DELETE", f"products/{uid}/apis/echo-api").status == 200
+    assert raw.call("GET", f"products/{uid}/apis").body == {"value": [], "count": 0}
+
+
+def test_tags_assign_detach_and_apis_by_tags(raw: RawClient, uid: str) -> None:
+    """§9 [TAG19 e4-e14]: assigning a tag to an API (empty body) is 201 with the tag's
+    ETag under the nested id; ``apisByTags`` answers the non-ARM shape with relative ids,
+    display names and ``"nextLink": null``; a detach is 200, repeated 204, then the tag is
+    404 ``Tag not found.`` on the API; the tag's own ETag never changed."""
+    raw.call("PUT", f"apis/{uid}", {"properties": {"displayName": f"{uid} api", "path": uid}})
+    tag = raw.call("PUT", f"tags/{uid}", {"properties": {"displayName": f"{uid} tag"}})
+    assigned = raw.call("PUT", f"apis/{uid}/tags/{uid}")
+    assert assigned.status == 201 and assigned.header("ETag") == tag.header("ETag")
+    assert assigned.body["id"].endswith(f"/apis/{uid}/tags/{uid}")
+    found = [
+        i for i in raw.call("GET", "apisByTags").body["value"] if i["tag"]["id"] == f"/tags/{uid}"
+    ]
+    assert found == [
+        {
+            "tag": {"id": f"/tags/{uid}", "name": f"{uid} tag"},
+            "api": {
+                "id": f"/apis/{uid}",
+                "name": f"{uid} api",
+                "apiRevision": "1",
+                "description": None,
+                "serviceUrl": None,
+                "path": uid,
+                "protocols": None,
+                "authenticationSettings": None,
+                "subscriptionKeyParameterNames": None,
+                "isCurrent": True,
+            },
+        }
+    ]
+    assert raw.call("GET", "apisByTags").body["nextLink"] is None
+    assert raw.call("DELETE", f"apis/{uid}/tags/{uid}").status == 200
+    assert raw.call("DELETE", f"apis/{uid}/tags/{uid}").status == 204
+    detached = raw.call("GET", f"apis/{uid}/tags/{uid}")
+    assert detached.status == 404 and _error(detached.body)["message"] == "Tag not found."
+    assert raw.call("HEAD", f"tags/{uid}").header("ETag") == tag.header("ETag")
+
+
+# -- §1.4, §12, §16: the rest ---------------------------------------------------------------
+
+
+def test_a_name_filter_finds_a_built_in_product(raw: RawClient) -> None:
+    """§1.4 [POL20 e24], [PRDG e2]: ``$filter=name eq 'Unlimited'`` finds ``unlimited``."""
+    found = raw.call("GET", "products", query={"$filter": "name eq 'Unlimited'"}).body["value"]
+    assert [p["name"] for p in found] == ["unlimited"]
+
+
+def test_key_vault_named_values(raw: RawClient, uid: str) -> None:
+    """§12 [NV23 p@60000]: a Key Vault named value has no ``value``; the service fills
+    ``identityClientId: null`` and a ``lastStatus``."""
+    secret = "https://vault.example.vault.azure.net/secrets/sdkcert1"
+    sent = {
+        "properties": {"displayName": uid, "secret": True, "keyVault": {"secretIdentifier": secret}}
+    }
+    properties = raw.call("PUT", f"namedValues/{uid}", sent).body["properties"]
+    assert "value" not in properties and properties["secret"] is True
+    key_vault = properties["keyVault"]
+    assert (key_vault["secretIdentifier"], key_vault["identityClientId"]) == (secret, None)
+    assert key_vault["lastStatus"]["code"] == "Success"
+
+
+def test_service_filled_fields_of_other_entities(raw: RawClient, uid: str) -> None:
+    """§16 [API20 e4, e12]: an authorization server gets ``description``,
+    ``clientAuthenticationMethod`` and ``tokenBodyParameters`` null and ``supportState``
+    false; an OpenID Connect provider gets ``description: null`` and answers no
+    ``clientSecret``."""
+    server = raw.call("PUT", f"authorizationServers/{uid}", _AUTH_SERVER).body["properties"]
+    assert (server["description"], server["clientAuthenticationMethod"]) == (None, None)
+    assert (server["tokenBodyParameters"], server["supportState"]) == (None, False)
+    sent = {
+        "properties": {
+            "displayName": uid,
+            "metadataEndpoint": "https://idp.example/.well-known",
+            "clientId": "c",
+            "clientSecret": "s",
+        }
+    }
+    provider = raw.call("PUT", f"openidConnectProviders/{uid}", sent).body["properties"]
+    assert provider["description"] is None and "clientSecret" not in provider
+
+
+def test_graphql_resolvers_answer_ids_not_their_display_name(raw: RawClient, uid: str) -> None:
+    """§16 [GQL23 p@29000]: a resolver PUT answers ``internalId``, ``publicId``, its
+    ``description`` and ``path``; not the ``displayName`` sent."""
+    raw.call(
+        "PUT", f"apis/{uid}", {"properties": {"displayName": uid, "path": uid, "type": "graphql"}}
+    )
+    sent = {
+        "properties": {
+            "displayName": "resolver_test1",
+            "path": "Query/allFamilies",
+            "description": "d",
+        }
+    }
+    created = raw.call("PUT", f"apis/{uid}/resolvers/r1", sent)
+    assert created.status == 201
+    properties = created.body["properties"]
+    assert "displayName" not in properties
+    assert properties["publicId"] == "r1" and re.fullmatch(
+        r"[0-9a-f]{24}", properties["internalId"]
+    )
+    assert (properties["path"], properties["description"]) == ("Query/allFamilies", "d")
+
+
+def test_a_wsdl_import_makes_a_soap_pass_through_api(raw: RawClient, uid: str) -> None:
+    """§5 (WSDL, as the real exports in shared/corpus show it): ``format: wsdl`` with a
+    ``wsdlSelector`` creates a ``soap`` API whose operations are ``POST
+    /?soapAction=...``."""
+    selector = {"wsdlServiceName": "Calculator", "wsdlEndpointName": "CalculatorSoap12"}
+    body = {
+        "properties": {
+            "path": uid,
+            "format": "wsdl",
+            "value": CALCULATOR_WSDL,
+            "wsdlSelector": selector,
+        }
+    }
+    location = _accepted(raw.call("PUT", f"apis/{uid}", body), "201")
+    api = raw.call("GET", "", absolute=location).body["properties"]
+    assert (api["type"], api["displayName"]) == ("soap", "Calculator")
+    assert api["serviceUrl"] == "http://www.dneonline.com/calculator.asmx"
+    operation = raw.call("GET", f"apis/{uid}/operations/Add").body["properties"]
+    assert operation["urlTemplate"] == "/?soapAction=http://tempuri.org/Add"
+
+
+def test_release_lists_omit_the_api_id(raw: RawClient, uid: str) -> None:
+    """§4 [REV20 p@120000]: a release's GET shows ``apiId``, the list's items do not."""
+    raw.call("PUT", f"apis/{uid}", {"properties": {"displayName": uid, "path": uid}})
+    raw.call(
+        "PUT", f"apis/{uid}/releases/r1", {"properties": {"apiId": f"/apis/{uid}", "notes": "n"}}
+    )
+    assert (
+        raw.call("GET", f"apis/{uid}/releases/r1")
+        .body["properties"]["apiId"]
+        .endswith(f"/apis/{uid}")
+    )
+    (item,) = raw.call("GET", f"apis/{uid}/releases").body["value"]
+    assert "apiId" not in item["properties"] and item["properties"]["notes"] == "n"
+
+
+def test_names_keep_the_callers_casing(raw: RawClient, uid: str) -> None:
+    """§1.1 [GRP20 e4], [LOG20 e2]: ``name`` keeps the casing the caller used."""
+    name = f"SdkGroup{uid.upper()}"
+    created = raw.call("PUT", f"groups/{name}", {"properties": {"displayName": name}})
+    assert created.body["name"] == name and created.body["id"].endswith(f"/groups/{name}")
+
+
+@pytest.mark.parametrize(
+    "action", ["backup", "restore", "migrateToStv2", "applynetworkconfigurationupdates"]
+)
+def test_service_operations_are_accepted(raw: RawClient, action: str) -> None:
+    """Issue 11: the service's own long-running POSTs answer 202 and a Location whose GET
+    answers the service, not 501."""
+    answer = raw.call(
+        "POST", action, {"storageAccount": "s", "containerName": "c", "backupName": "b"}
+    )
+    assert answer.status == 202
+    done = raw.call("GET", "", absolute=str(answer.header("Location")))
+    assert done.status == 200 and done.body["type"] == "Microsoft.ApiManagement/service"
+
+
+def test_workspace_actions(raw: RawClient, uid: str) -> None:
+    """Issue 11 (b): the actions of workspace-scoped resources answer too."""
+    ws = f"workspaces/{uid}"
+    raw.call("PUT", ws, {"properties": {"displayName": uid}})
+    raw.call(
+        "PUT",
+        f"{ws}/namedValues/nv",
+        {"properties": {"displayName": "nv", "value": "v", "secret": True}},
+    )
+    assert raw.call("POST", f"{ws}/namedValues/nv/listValue").body == {"value": "v"}
+    raw.call("PUT", f"{ws}/subscriptions/s", {"properties": {"displayName": "s", "scope": "/apis"}})
+    first = raw.call("POST", f"{ws}/subscriptions/s/listSecrets").body
+    assert first["primaryKey"] and first["secondaryKey"]
+    assert raw.call("POST", f"{ws}/subscriptions/s/regeneratePrimaryKey").status == 204
+    assert (
+        raw.call("POST", f"{ws}/subscriptions/s/listSecrets").body["primaryKey"]
+        != first["primaryKey"]
+    )
+    raw.call("PUT", f"{ws}/apis/a", {"properties": {"displayName": "a", "path": "a"}})
+    revisions = raw.call("GET", f"{ws}/apis/a/revisions").body
+    assert [r["apiRevision"] for r in revisions["value"]] == ["1"] and revisions["nextLink"] is None
+    assert raw.call("POST", f"{ws}/namedValues/missing/listValue").status == 404

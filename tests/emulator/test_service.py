@@ -86,7 +86,7 @@ def test_api_version_is_required(raw: RawClient) -> None:
 
 
 def test_unimplemented_resource_types_say_so(raw: RawClient) -> None:
-    answer = raw.call("GET", "certificates")
+    answer = raw.call("GET", "widgets")
     assert answer.status == 501
     assert answer.body["error"]["code"] == "NotImplemented"
 

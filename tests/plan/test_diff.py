@@ -143,10 +143,10 @@ def test_a_policy_expression_edit_is_one_update_with_a_diff_in_the_text() -> Non
     (change,) = plan.changes
     assert change.action is Action.UPDATE and [f.path for f in change.fields] == ["/value"]
     text = render_text(plan, color=False)
-    assert '-      <when condition="@(context.Request.Headers.ContainsKey("X-Auth"))">' in text
-    assert '+      <when condition="@(context.Request.Headers.ContainsKey("Authorization"))">' in (
+    assert '-\t\t\t<when condition="@(context.Request.Headers.ContainsKey("X-Auth"))">' in text
+    assert '+\t\t\t<when condition="@(context.Request.Headers.ContainsKey("Authorization"))">' in (
         text
-    )
+    )  # the lines as the file has them
     assert "Plan: 0 to add, 1 to change, 0 to destroy." in text
 
 

@@ -49,12 +49,12 @@ def test_text_shows_one_line_per_resource_grouped_by_kind() -> None:
     assert "\x1b[" not in text
 
 
-def test_text_shows_a_policy_change_as_a_unified_diff_of_the_canonical_form() -> None:
+def test_text_shows_a_policy_change_as_a_unified_diff_of_the_documents_own_lines() -> None:
     text = render_text(_mixed_plan(), color=False)
 
     assert "  ~ " + POLICY_ID + "\n      --- live\n      +++ desired\n      @@ " in text
-    assert re.search(r'\n      -    <rewrite-uri template="/old/deployments/', text)
-    assert re.search(r'\n      \+    <rewrite-uri template="/deployments/', text)
+    assert '\n      -\t\t<rewrite-uri template="/old/deployments/' in text  # the file's tabs
+    assert '\n      +\t\t<rewrite-uri template="/deployments/' in text
 
 
 def test_text_colours_only_when_asked() -> None:
@@ -112,12 +112,12 @@ def test_markdown_has_a_summary_a_table_and_folded_policy_diffs() -> None:
     markdown = render_markdown(_mixed_plan(prune=False))
 
     assert markdown.startswith("**Plan: 1 to add, 2 to change, 0 to destroy.**\n")
-    assert "| action | type | id | changed fields |\n|---|---|---|---|\n" in markdown
+    assert "| action | type | id | details |\n|---|---|---|---|\n" in markdown
     assert "| update | backend | `/backends/openaione` | `/url` |" in markdown
     assert "| create | tag | `/tags/new` |  |" in markdown
     assert f"<details><summary>policy diff: <code>{POLICY_ID}</code></summary>" in markdown
     diff = markdown.split("```diff\n", 1)[1].split("\n```", 1)[0]
-    assert "--- live" in diff and '+    <rewrite-uri template="/deployments/' in diff
+    assert "--- live" in diff and '+\t\t<rewrite-uri template="/deployments/' in diff
     assert markdown.count("<details>") == markdown.count("</details>") == 2
     assert "- `/apis/legacy`" in markdown
 
@@ -153,3 +153,96 @@ def test_secrets_of_an_instance_read_from_scratch_stay_hidden() -> None:
     for plan in (compute_plan(desired, Configuration()), compute_plan(Configuration(), live)):
         output = render_json(plan) + render_text(plan, color=False) + render_markdown(plan)
         assert not [secret for secret in SECRETS if secret in output]
+
+
+# -- what a change shows -----------------------------------------------------------------
+
+OPERATION_ID = "/apis/echo/operations/647da85f0190a96bdaa61571"
+
+
+def _creates() -> Plan:
+    desired = Configuration(
+        [
+            make_resource("/apis/echo", {"displayName": "Echo API", "path": "echo"}),
+            make_resource(
+                OPERATION_ID,
+                {"displayName": "Get item", "method": "GET", "urlTemplate": "/items/{id}"},
+            ),
+            make_resource("/backends/stock", {"url": "https://stock.example", "protocol": "http"}),
+            make_resource(
+                "/namedValues/db-password",
+                {"displayName": "DbPassword", "secret": True, "value": "S3cr3t-create"},
+            ),
+            make_resource(
+                "/namedValues/vault",
+                {
+                    "displayName": "vault",
+                    "secret": True,
+                    "keyVault": {"secretIdentifier": "https://kv.vault.azure.net/secrets/a"},
+                },
+            ),
+            make_resource("/namedValues/plain", {"displayName": "Plain", "value": "hello"}),
+        ]
+    )
+    return compute_plan(desired, Configuration())
+
+
+def test_a_create_shows_its_display_name_and_key_attributes() -> None:
+    text = render_text(_creates(), color=False)
+
+    assert f'  + {OPERATION_ID} "Get item"\n      method: "GET"\n' in text
+    assert '      urlTemplate: "/items/{id}"\n' in text
+    assert '  + /apis/echo "Echo API"\n      path: "echo"\n' in text
+    assert '  + /backends/stock\n      url: "https://stock.example"\n' in text
+    assert '  + /namedValues/db-password "DbPassword"\n      secret: true\n' in text
+    assert f"      value: {SENSITIVE}" in text and "S3cr3t-create" not in text
+    assert 'keyVault: {"secretIdentifier": "https://kv.vault.azure.net/secrets/a"}' in text
+    assert '  + /namedValues/plain\n      value: "hello"\n' in text  # its name says it
+
+
+def test_json_and_markdown_show_the_same_names_and_attributes() -> None:
+    plan = _creates()
+
+    document = json.loads(render_json(plan))
+    markdown = render_markdown(plan)
+
+    by_id = {c["id"]: c for c in document["changes"]}
+    operation = by_id[OPERATION_ID]
+    assert operation["display_name"] == "Get item"
+    assert operation["attributes"] == {"method": "GET", "urlTemplate": "/items/{id}"}
+    assert by_id["/namedValues/db-password"]["attributes"] == {"secret": True, "value": SENSITIVE}
+    assert by_id["/backends/stock"]["display_name"] is None
+    row = f"| create | operation | `{OPERATION_ID}` Get item | method: `GET`, urlTemplate: "
+    assert row + "`/items/{id}` |" in markdown
+    assert "S3cr3t-create" not in markdown + render_json(plan)
+
+
+def test_a_policy_diff_shows_the_files_lines_not_the_normalised_form() -> None:
+    mine = (
+        "<policies>\n\t<inbound>\n\t\t<base />\n"
+        '\t\t<set-header exists-action="override" name="x-team">\n'
+        "\t\t\t<value>blue</value>\n\t\t</set-header>\n\t</inbound>\n"
+        "\t<backend><base /></backend>\n\t<outbound><base /></outbound>\n"
+        "\t<on-error><base /></on-error>\n</policies>"
+    )
+    theirs = (  # what the service sent back: its own layout, an older value
+        "<policies>\r\n  <inbound>\r\n    <base />\r\n"
+        '    <set-header name="x-team" exists-action="override">\r\n'
+        "      <value>red</value>\r\n    </set-header>\r\n  </inbound>\r\n"
+        "  <backend>\r\n    <base />\r\n  </backend>\r\n  <outbound>\r\n    <base />\r\n"
+        "  </outbound>\r\n  <on-error>\r\n    <base />\r\n  </on-error>\r\n</policies>"
+    )
+    policy = "/apis/echo/policies/policy"
+    plan = compute_plan(
+        Configuration([make_resource(policy, {"format": "rawxml", "value": mine})]),
+        Configuration([make_resource(policy, {"format": "rawxml", "value": theirs})]),
+    )
+
+    text = render_text(plan, color=False)
+    markdown = render_markdown(plan)
+
+    assert [c.resource_id for c in plan.changes] == [policy]
+    for output in (text, markdown):
+        assert "+\t\t\t<value>blue</value>" in output  # the line as the file has it
+        assert '+\t\t<set-header exists-action="override" name="x-team">' in output
+        assert "-      <value>red</value>" in output

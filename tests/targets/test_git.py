@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from apimsync.targets.git import (
     GitProblem,
     GitRefused,
     OperationFailed,
+    ScmRemote,
     WorkingRepository,
     branch_configuration,
     connect,
@@ -35,6 +38,7 @@ from apimsync.targets.git import (
     with_user,
 )
 from tests.conftest import REPO
+from tests.reliability.servers import Answer, Seen, TlsServer
 
 EXAMPLE = REPO / "examples" / "openai-usage"
 QUIET = Console(quiet=True)
@@ -220,3 +224,27 @@ def test_operations_fail_with_the_services_message(
         "validate of branch 'master' failed: ValidationError: "
         "File not found: 'api-management/configuration.json'"
     )
+
+
+def test_git_gives_up_on_a_repository_that_never_answers(tmp_path: Path) -> None:
+    release = threading.Event()
+
+    def silent(seen: Seen) -> Answer:
+        release.wait(60)
+        return Answer(drop=True)
+
+    with TlsServer(tmp_path / "tls", silent) as server:
+        askpass = tmp_path / "askpass.sh"
+        askpass.write_text("#!/bin/sh\necho x\n")
+        askpass.chmod(0o700)
+        remote = ScmRemote(
+            f"{server.url}/scm", "x", askpass, str(server.ca_bundle), QUIET, read_timeout=1
+        )
+        started = time.monotonic()
+        try:
+            with pytest.raises(GitProblem):
+                remote.head("master")
+        finally:
+            release.set()
+
+    assert time.monotonic() - started < 15  # git's own default would wait for ever

@@ -9,6 +9,7 @@ them (see ``conftest.py``).
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -22,7 +23,9 @@ from apimsync.emulator.counters import RequestCounters
 from apimsync.formats.scm.reader import read_tree
 from apimsync.model import Configuration, Kind, Resource, make_resource
 from apimsync.plan import Action, Plan, compute_plan
+from apimsync.targets.calls import RequestNotSent, Retry
 from apimsync.targets.connection import Target
+from apimsync.targets.endpoints import BUILT_IN_GROUPS, endpoint_of
 from apimsync.targets.sdk import (
     AccessDenied,
     ApplyEvent,
@@ -354,7 +357,7 @@ def test_failing_change_spares_independent_ones(fresh: Callable[[], Target]) -> 
         "/apis/broken/operations/get-item/policies/policy",
     }
     assert {"/apis/orders", "/backends/stock", "/tags/sales/apiLinks/orders"} <= set(report.applied)
-    assert {e.event for e in events} == {"applied", "failed", "not-attempted"}
+    assert {e.event for e in events} == {"started", "applied", "failed", "not-attempted"}
     assert report.to_json()["failed"][0]["stale"] is False
 
     fixed = scenario()
@@ -410,7 +413,11 @@ def test_user_errors_are_one_clear_message(emulator: EmulatorProcess) -> None:
             "reach",
         ),
         (target_for(conn, conn.service, ca_bundle=None), TlsFailure, "ca_bundle"),
-        (target_for(conn, conn.service, token="not-the-token"), AccessDenied, "credential"),
+        (
+            target_for(conn, conn.service, token="not-the-token"),
+            AccessDenied,
+            "the token comes from the connection file (APIMSYNC_CONNECTION)",
+        ),
         (target_for(conn, "no-such-service"), ServiceNotFound, "no-such-service"),
     ]
     for target, error, words in cases:
@@ -418,4 +425,107 @@ def test_user_errors_are_one_clear_message(emulator: EmulatorProcess) -> None:
             read_instance(target, retry=FAST_RETRY)
         text = str(caught.value)
         assert words in text and conn.token not in text and "\n" not in text
+        assert "az login" not in text
         assert target.token is None or target.token not in text
+
+
+# -- pruning every kind ----------------------------------------------------------------
+
+BASE_POLICY = {
+    "format": "rawxml",
+    "value": "<policies><inbound><base /></inbound><backend><base /></backend>"
+    "<outbound><base /></outbound><on-error><base /></on-error></policies>",
+}
+FRAGMENT = (
+    '<fragment><set-header name="a" exists-action="override"><value>b</value></set-header>'
+    "</fragment>"
+)
+KEPT = frozenset(
+    {"/apis/kept", "/apis/kept/operations/get-item", "/products/p", "/groups/g", "/tags/t"}
+    | {"/loggers/kept"}
+)
+"""The owners of the pruned children: they stay, so each child is a delete of its own."""
+
+
+def every_kind() -> Configuration:
+    """:data:`KEPT` and, next to them, one resource of each kind that can be deleted."""
+    return Configuration(
+        [
+            *small_api("kept"),
+            make_resource(
+                "/apis/kept/operations/extra",
+                {"displayName": "Extra", "method": "POST", "urlTemplate": "/extra"},
+            ),
+            *small_api("gone"),
+            make_resource(
+                "/apis/kept/schemas/components",
+                {
+                    "contentType": "application/vnd.oai.openapi.components+json",
+                    "document": {"components": {"schemas": {}}},
+                },
+            ),
+            make_resource("/apis/kept/releases/first", {"apiId": "/apis/kept", "notes": "1"}),
+            make_resource("/policies/policy", BASE_POLICY),
+            make_resource("/apis/kept/policies/policy", BASE_POLICY),
+            make_resource("/products/p/policies/policy", BASE_POLICY),
+            make_resource("/apiVersionSets/v", {"displayName": "v", "versioningScheme": "Segment"}),
+            make_resource("/backends/b", {"url": "https://b.example", "protocol": "http"}),
+            make_resource("/products/p", {"displayName": "P", "state": "published"}),
+            make_resource("/products/gone", {"displayName": "Gone", "state": "notPublished"}),
+            make_resource("/products/p/apiLinks/kept", {"apiId": "/apis/kept"}),
+            make_resource("/products/p/groupLinks/g", {"groupId": "/groups/g"}),
+            make_resource("/groups/g", {"displayName": "G"}),
+            make_resource("/groups/gone", {"displayName": "Gone"}),
+            make_resource("/tags/t", {"displayName": "T"}),
+            make_resource("/tags/gone", {"displayName": "Gone"}),
+            make_resource("/tags/t/apiLinks/kept", {"apiId": "/apis/kept"}),
+            make_resource(
+                "/tags/t/operationLinks/get", {"operationId": "/apis/kept/operations/get-item"}
+            ),
+            make_resource("/tags/t/productLinks/p", {"productId": "/products/p"}),
+            make_resource("/namedValues/n", {"displayName": "n", "value": "x"}),
+            make_resource("/policyFragments/f", {"format": "rawxml", "value": FRAGMENT}),
+            make_resource("/loggers/kept", {"loggerType": "applicationInsights"}),
+            make_resource("/loggers/gone", {"loggerType": "applicationInsights"}),
+            make_resource("/diagnostics/applicationinsights", {"loggerId": "/loggers/kept"}),
+            make_resource(
+                "/apis/kept/diagnostics/applicationinsights", {"loggerId": "/loggers/kept"}
+            ),
+        ]
+    )
+
+
+def test_prune_deletes_one_resource_of_every_kind(fresh: Callable[[], Target]) -> None:
+    """What ``plan --prune`` and ``deploy --prune`` do: read the ETag of each delete (one
+    HEAD each, tags included), then delete each through its own SDK method."""
+    target = fresh()
+    desired = every_kind()
+    live = deployed(target, desired)
+    smaller = Configuration([r for r in desired if r.id in KEPT])
+    draft = plan_between(smaller, live.configuration, prune=True)
+    etags = fetch_etags(target, [c.resource_id for c in draft.changes])
+    plan = plan_between(smaller, live.configuration, prune=True, etags=etags)
+    assert {c.kind for c in plan.changes if c.action is Action.DELETE} == set(Kind) - PORTAL_KINDS
+    assert all(c.etag for c in plan.changes if endpoint_of(c.resource_id).etags)
+
+    report = apply_plan(target, plan, retry=FAST_RETRY)
+
+    assert report.ok and len(report.applied) == len(plan.changes), report.failed
+    after = read_instance(target, skip_kinds=PORTAL_KINDS).configuration
+    assert after.ids() - BUILT_IN_GROUPS == KEPT
+
+
+def test_an_error_that_cannot_succeed_is_not_retried(emulator: EmulatorProcess) -> None:
+    """azure-core refuses a bearer token over plain HTTP before sending anything: trying
+    again cannot help, so the first attempt is the last."""
+    conn = emulator.connection
+    plain = target_for(conn, conn.service, endpoint=conn.endpoint.replace("https:", "http:"))
+    retries: list[Retry] = []
+    started = time.monotonic()
+
+    with pytest.raises(RequestNotSent) as caught:
+        read_instance(plain, on_retry=retries.append)
+
+    assert retries == [] and time.monotonic() - started < 5
+    assert "cannot send requests to http://" in str(caught.value)
+    assert "non-TLS" in str(caught.value) or "https" in str(caught.value)

@@ -401,3 +401,47 @@ def test_valid_extras_file(path: str, document: dict[str, Any]) -> None:
 def test_files_of_unknown_kind_are_only_parsed() -> None:
     document, findings = check("api-management/portalStyles/configuration.json", '{"x": 1}')
     assert (document, findings) == ({"x": 1}, [])
+
+
+# --- what older and Windows-made exports hold -------------------------------------
+
+
+def test_a_root_without_module_version_is_allowed() -> None:
+    """The oldest exports write only the settings and the global policy."""
+    _, findings = check(
+        "api-management/configuration.json",
+        '{"settings": {"RegistrationEnabled": "True"},',
+        ' "$ref-policy": "api-management/policies/global.xml"}',
+    )
+    assert findings == []
+
+
+def test_a_query_parameter_without_type_is_allowed() -> None:
+    _, findings = check(
+        API,
+        '{"id": "/apis/a", "name": "A", "path": "a", "operations": [',
+        ' {"id": "/apis/a/operations/o", "name": "o", "method": "GET", "urlTemplate": "/",',
+        '  "request": {"queryParameters": [{"name": "q", "values": []}]}}]}',
+    )
+    assert findings == []
+
+
+def test_references_with_windows_separators_are_allowed_even_deep_inside() -> None:
+    _, findings = check(
+        API,
+        '{"id": "/apis/a", "name": "A", "path": "a",',
+        ' "$ref-description": "api-management\\\\apis\\\\A\\\\api.description.html",',
+        ' "operations": [{"id": "/apis/a/operations/o", "name": "o", "method": "GET",',
+        '  "urlTemplate": "/", "request": {"queryParameters": [{"name": "q",',
+        '   "examples": {"default": {',
+        '    "$ref-value": "api-management\\\\apis\\\\A\\\\o.q.html"}}}]}}]}',
+    )
+    assert findings == []
+
+
+def test_a_reference_outside_api_management_is_still_refused() -> None:
+    _, findings = check(
+        API, '{"id": "/apis/a", "name": "A", "path": "a", "$ref-description": "C:\\\\a.html"}'
+    )
+    assert codes_at(findings) == [("schema", 1, 65)]
+    assert "api-management/" in findings[0].message

@@ -39,6 +39,9 @@ class Layout:
     units: Mapping[str, Unit] = field(default_factory=lambda: MappingProxyType({}))
     original: Configuration = field(default_factory=Configuration)
     module_version: int = DEFAULT_MODULE_VERSION
+    """The module version new documents are written for (the export's, else the newest)."""
+    declared_module_version: int | None = None
+    """The ``IntegrationModuleVersion`` the root configuration names; None without one."""
     policy_files: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Id of each policy and policy fragment -> the file its XML was read from."""
 

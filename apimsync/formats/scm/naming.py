@@ -34,6 +34,24 @@ def safe_component(text: str) -> str:
     return f"{cleaned[:MAX_COMPONENT]}_{digest(text)}"
 
 
+CURRENT_MARK = "[Current]"
+
+
+def api_revision_folder(display_name: str, api_version: str, revision: str, current: bool) -> str:
+    """The folder name of an API revision, in APIM's pattern: ``{DisplayName}_{ApiVersion}_
+    {Revision}``, with ``[Current]`` after it for the current revision only.
+
+    APIM ends its names in a code nobody can reproduce; where a part had to be altered
+    here, a hash of the parts is appended instead, after the mark, as APIM places its code.
+    """
+    parts = (display_name, api_version, revision)
+    cleaned = "_".join(_UNSAFE.sub("_", part) for part in parts).strip("._") or "unnamed"
+    mark = CURRENT_MARK if current else ""
+    if cleaned == "_".join(parts) and len(cleaned) <= MAX_COMPONENT:
+        return cleaned + mark
+    return f"{cleaned[:MAX_COMPONENT]}{mark}_{digest(chr(0).join(parts))}"
+
+
 class NameAllocator:
     """Hands out names that no existing or earlier-allocated path uses (case-insensitively)."""
 

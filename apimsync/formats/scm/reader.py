@@ -16,7 +16,12 @@ from typing import Any
 
 from apimsync.errors import ModelError
 from apimsync.formats.files import CONFIG_ROOTS, SourceFile, locate, read_files
-from apimsync.formats.jsonpos import JsonSyntaxError, check_document, too_deep_at
+from apimsync.formats.jsonpos import (
+    JsonSyntaxError,
+    check_document,
+    describe_json_error,
+    too_deep_at,
+)
 from apimsync.formats.scm import portal
 from apimsync.formats.scm.kinds import (
     DEFAULT_MODULE_VERSION,
@@ -31,16 +36,20 @@ from apimsync.formats.scm.kinds import (
 )
 from apimsync.formats.scm.layout import ROOT_ANCHOR, Layout, Unit
 from apimsync.formats.scm.mapping import REF, to_arm
-from apimsync.formats.textfile import normalize_repo_path
+from apimsync.formats.textfile import reference_path
 from apimsync.model import (
     GLOBAL_POLICY_ID,
     Configuration,
     Kind,
     Resource,
+    api_id_without_revision,
     kind_of,
     last_segment,
     make_resource,
     policy_id_of,
+    revision_api_id,
+    revision_number,
+    revision_of,
 )
 from apimsync.validate.findings import Findings
 
@@ -70,6 +79,7 @@ def read_tree(root: Path) -> ReadResult:
         units=MappingProxyType(reader.units),
         original=Configuration(reader.resources.values()),
         module_version=reader.module_version,
+        declared_module_version=reader.declared_module_version,
         policy_files=MappingProxyType(reader.policy_files),
     )
     return ReadResult(layout.original, layout, tuple(findings.sorted()))
@@ -99,9 +109,11 @@ class _TreeReader:
         self.resources: dict[str, Resource] = {}
         self.anchor_by_main: dict[str, str] = {}
         self.module_version = DEFAULT_MODULE_VERSION
+        self.declared_module_version: int | None = None
         self._unit_files: set[str] = set()
         self._by_lower: dict[str, str] | None = None
         self.policy_files: dict[str, str] = {}
+        self._current_revisions: set[str] = set()
 
     # -- driving -------------------------------------------------------------------
 
@@ -110,17 +122,21 @@ class _TreeReader:
             self._read_root()
         for unit_kind in _READ_ORDER:
             spec = UNIT_BY_UNIT[unit_kind]
-            for path in sorted(self.files):
-                if unit_name_of(spec, path) is not None:
-                    self._read_unit(spec, path)
+            paths = [path for path in sorted(self.files) if unit_name_of(spec, path) is not None]
+            documents = [(path, self.json_document(path)) for path in paths]
+            units = [(path, doc) for path, doc in documents if isinstance(doc, dict)]
+            if unit_kind is UnitKind.API:
+                self._current_revisions = _current_revision_paths(units)
+            for path, document in units:
+                self._read_unit(spec, path, document)
+        self._check_revisions()
 
-    def _read_unit(self, spec: UnitSpec, path: str) -> None:
-        document = self.json_document(path)
-        if not isinstance(document, dict):
-            return
+    def _read_unit(self, spec: UnitSpec, path: str, document: dict[str, Any]) -> None:
         anchor = self._anchor_id(spec, document)
         if anchor is None:
             return
+        if spec.unit is UnitKind.API and path not in self._current_revisions:
+            anchor = _revision_anchor(anchor, document)
         if anchor in self.units:
             first = self.units[anchor].main
             self.error(path, "/id", "duplicate-id", f"'{anchor}' is also defined in {first}")
@@ -130,6 +146,32 @@ class _TreeReader:
         if resources is None:
             return
         self._commit_unit(spec.unit, anchor, path, document, resources)
+
+    def _check_revisions(self) -> None:
+        """Each API has one current revision, and no revision is both current and not."""
+        for resource in list(self.resources.values()):
+            revision = revision_of(resource.id)
+            if resource.kind is not Kind.API or revision is None:
+                continue
+            base = api_id_without_revision(resource.id)
+            current = self.resources.get(base)
+            path = self.units[resource.id].main
+            if current is None:
+                self.error(
+                    path,
+                    "/id",
+                    "no-current-revision",
+                    f"is revision {revision} of '{base}', but no folder holds the current "
+                    'revision of that API; mark the current one with "isCurrent": true',
+                )
+            elif revision_number(current) == revision:
+                self.error(
+                    path,
+                    "/apiRevision",
+                    "duplicate-id",
+                    f"revision {revision} of '{base}' is also its current revision, "
+                    f"in {self.units[base].main}; give one of them another apiRevision",
+                )
 
     def _commit_unit(
         self, unit: UnitKind, anchor: str, path: str, document: Any, resources: list[Resource]
@@ -191,7 +233,7 @@ class _TreeReader:
         op_id = self._child_id(path, f"{pointer}/id", entry.get("id"), api_id, Kind.OPERATION)
         if op_id is None:
             return []
-        operation = make_resource(op_id, to_arm(entry, OPERATION_SPEC, self._loader(path)))
+        operation = make_resource(op_id, to_arm(entry, OPERATION_SPEC, self._loader(path, pointer)))
         policy = self._policy(path, f"{pointer}/$ref-policy", entry.get("$ref-policy"), op_id)
         return [operation, *policy]
 
@@ -266,7 +308,7 @@ class _TreeReader:
             return
         version = document.get("IntegrationModuleVersion")
         if isinstance(version, str) and version.isdigit():
-            self.module_version = int(version)
+            self.module_version = self.declared_module_version = int(version)
         self._unit_files = {ROOT_CONFIGURATION}
         resources = portal.settings_to_resources(document.get("settings"))
         resources += self._policy(
@@ -285,7 +327,7 @@ class _TreeReader:
         return [make_resource(policy_id, {"format": "rawxml", "value": text})]
 
     def _remember_policy_file(self, resource_id: str, ref: Any) -> None:
-        target = normalize_repo_path(ref) if isinstance(ref, str) and ref else None
+        target = reference_path(ref) if isinstance(ref, str) and ref else None
         if target is not None and self._existing(target) in self.files:
             self.policy_files[resource_id] = self._existing(target)
 
@@ -318,9 +360,8 @@ class _TreeReader:
             document = json.loads(text)
             check_document(text, document)
         except json.JSONDecodeError as error:
-            self.findings.error(
-                path, error.lineno, error.colno, "json-syntax", f"is not valid JSON: {error.msg}"
-            )
+            message = f"is not valid JSON: {describe_json_error(error)}"
+            self.findings.error(path, error.lineno, error.colno, "json-syntax", message)
             return None
         except RecursionError:
             message, line, column = too_deep_at(text)
@@ -332,9 +373,11 @@ class _TreeReader:
             return None
         return document
 
-    def _loader(self, path: str) -> Any:
+    def _loader(self, path: str, prefix: str = "") -> Any:
+        """Reads the files ``path`` references; ``prefix`` points at the object read."""
+
         def load(ref: str, pointer: str) -> str | None:
-            return self.text(path, pointer, ref)
+            return self.text(path, prefix + pointer, ref)
 
         return load
 
@@ -369,7 +412,7 @@ class _TreeReader:
         """The normalised repository path ``ref`` names, or None (with a finding)."""
         if not isinstance(ref, str) or not ref:
             return None
-        normal = normalize_repo_path(ref)
+        normal = reference_path(ref)
         if normal is None or not normal.startswith(tuple(f"{r}/" for r in CONFIG_ROOTS)):
             self.error(
                 path,
@@ -384,6 +427,42 @@ class _TreeReader:
     def error(self, path: str, pointer: str, code: str, message: str) -> None:
         line, column = locate(self.files.get(path), pointer)
         self.findings.error(path, line, column, code, message)
+
+
+def _current_revision_paths(documents: list[tuple[str, dict[str, Any]]]) -> set[str]:
+    """The API documents that hold the current revision of their API.
+
+    APIM writes ``"isCurrent": true`` in the current revision's document and no
+    ``isCurrent`` in the others, which all carry the same ``id`` and their own
+    ``apiRevision``. The oldest exports write neither key: one document per API, current.
+    An API's only document that does not say it is not current is current too.
+    """
+    by_api: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for path, document in documents:
+        api_id = document.get("id")
+        if isinstance(api_id, str) and revision_of(api_id) is None:
+            by_api.setdefault(api_id, []).append((path, document))
+    current: set[str] = set()
+    for revisions in by_api.values():
+        marked = {path for path, doc in revisions if doc.get("isCurrent") is True}
+        if not marked and len(revisions) == 1 and "isCurrent" not in revisions[0][1]:
+            marked = {revisions[0][0]}
+        unnumbered = {path for path, doc in revisions if not _declared_revision(doc)}
+        current |= marked | (unnumbered if not marked else set())
+    return current
+
+
+def _revision_anchor(api_id: str, document: dict[str, Any]) -> str:
+    """The id of a non-current revision: ``/apis/x;rev=<its apiRevision>``."""
+    revision = _declared_revision(document)
+    if revision_of(api_id) is not None or revision is None:
+        return api_id
+    return revision_api_id(api_id, revision)
+
+
+def _declared_revision(document: dict[str, Any]) -> str | None:
+    revision = document.get("apiRevision")
+    return revision if isinstance(revision, str) and revision else None
 
 
 def _dicts(value: Any) -> list[tuple[int, dict[str, Any]]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from apimsync.errors import ModelError
-from apimsync.formats.files import CONFIG_ROOTS, EXTRAS_ROOT, SCM_ROOT, WriteResult
+from apimsync.formats.files import CONFIG_ROOTS, EXTRAS_ROOT, SCM_ROOT, SourceFile, WriteResult
 from apimsync.formats.scm import portal
 from apimsync.formats.scm.kinds import (
     OPERATION_SPEC,
@@ -31,14 +31,24 @@ from apimsync.formats.scm.kinds import (
 )
 from apimsync.formats.scm.layout import ROOT_ANCHOR, Layout, Unit
 from apimsync.formats.scm.mapping import KindSpec, to_scm
-from apimsync.formats.scm.naming import NameAllocator, safe_component
+from apimsync.formats.scm.naming import NameAllocator, api_revision_folder, safe_component
+from apimsync.formats.scm.revisions import Move, is_moved, matching_units
 from apimsync.formats.textfile import (
     TextStyle,
-    normalize_repo_path,
+    reference_path,
     resolve_inside,
     write_atomically,
 )
-from apimsync.model import Configuration, Kind, Resource, last_segment, policy_id_of
+from apimsync.model import (
+    Configuration,
+    Kind,
+    Resource,
+    api_id_without_revision,
+    last_segment,
+    policy_id_of,
+    revision_number,
+    revision_of,
+)
 
 NEW_FILE_STYLE = TextStyle()
 _ROOT_KINDS = (Kind.PORTAL_SIGNUP, Kind.PORTAL_DELEGATION)
@@ -82,16 +92,23 @@ def write_tree(
 def render_tree(configuration: Configuration, layout: Layout) -> dict[str, bytes]:
     """Every file of the configuration folders, path -> bytes."""
     units = _group_into_units(configuration)
-    mains = _assign_main_files(units, layout)
+    origins = _origins(units, configuration, layout)
+    mains, moves = _assign_main_files(units, configuration, layout, origins)
     passthrough = set(layout.passthrough_files())
     output: dict[str, bytes] = {path: layout.files[path].raw for path in passthrough}
-    context = _Context(configuration, layout, mains)
+    context = _Context(configuration, layout, mains, moves)
     for (unit_kind, anchor), resources in sorted(units.items(), key=lambda item: item[0][1]):
-        original = layout.units.get(anchor)
-        if original is not None and _unchanged(original, resources, layout):
+        original = origins.get(anchor)
+        move = moves.get(anchor)
+        if (
+            original is not None
+            and move is None
+            and _unchanged(original, resources, layout)
+            and not _links_moved(original, moves)
+        ):
             rendered = {path: layout.files[path].raw for path in original.files}
         else:
-            rendered = context.render(unit_kind, anchor, resources, original)
+            rendered = context.render(unit_kind, anchor, resources, original, move)
         for path in rendered:
             if path in passthrough:
                 raise ModelError(
@@ -102,6 +119,18 @@ def render_tree(configuration: Configuration, layout: Layout) -> dict[str, bytes
                 raise ModelError(f"two resources would be written to {path}")
         output.update(rendered)
     return output
+
+
+def _links_moved(original: Unit, moves: Mapping[str, Move]) -> bool:
+    """Whether a product's document names the main file of an API that moves."""
+    if original.kind is not UnitKind.PRODUCT or not moves:
+        return False
+    refs = original.document.get("$refs-apis") if isinstance(original.document, dict) else None
+    return any(
+        isinstance(ref, str) and move.path(ref) != ref
+        for ref in refs or []
+        for move in moves.values()
+    )
 
 
 def _unchanged(original: Unit, resources: dict[str, Resource], layout: Layout) -> bool:
@@ -154,23 +183,63 @@ _EXTRAS_UNITS = frozenset(
 )
 
 
-def _assign_main_files(units: Mapping[tuple[UnitKind, str], Any], layout: Layout) -> dict[str, str]:
-    """Main-file path of every unit: the existing one, or a new, free name."""
+def _origins(
+    units: Mapping[tuple[UnitKind, str], Any], configuration: Configuration, layout: Layout
+) -> dict[str, Unit]:
+    """The unit each unit of the model was read as, where there is one. An API revision's
+    is the unit of the same revision, which had another id if another revision was current."""
+    apis = matching_units(configuration, layout)
+    found = {
+        anchor: apis.get(anchor) if unit_kind is UnitKind.API else layout.units.get(anchor)
+        for unit_kind, anchor in units
+    }
+    return {anchor: unit for anchor, unit in found.items() if unit is not None}
+
+
+def _assign_main_files(
+    units: Mapping[tuple[UnitKind, str], Any],
+    configuration: Configuration,
+    layout: Layout,
+    origins: Mapping[str, Unit],
+) -> tuple[dict[str, str], dict[str, Move]]:
+    """Main-file path of every unit: the existing one, or a new, free name; and the API
+    revisions that move to a new folder because they became, or stopped being, current."""
     allocator = NameAllocator(frozenset(layout.files))
     mains: dict[str, str] = {}
+    moves: dict[str, Move] = {}
     for unit_kind, anchor in sorted(units, key=lambda key: key[1]):
-        existing = layout.main_of(anchor)
-        if existing is not None:
-            mains[anchor] = existing
+        origin = origins.get(anchor)
+        if origin is not None and not is_moved(anchor, origin, configuration, layout):
+            mains[anchor] = origin.main
         elif unit_kind is UnitKind.ROOT:
             mains[anchor] = ROOT_CONFIGURATION
+        elif unit_kind is UnitKind.API and (origin is not None or revision_of(anchor)):
+            spec = UNIT_BY_UNIT[unit_kind]
+            name = _allocate(spec, anchor, _revision_folder(configuration, anchor), allocator)
+            mains[anchor] = main_file(spec, name)
+            if origin is not None:
+                moves[anchor] = Move(origin, anchor, _unit_name(origin.main), name)
         else:
-            mains[anchor] = _new_main_file(UNIT_BY_UNIT[unit_kind], anchor, allocator)
-    return mains
+            spec = UNIT_BY_UNIT[unit_kind]
+            mains[anchor] = main_file(
+                spec, _allocate(spec, anchor, safe_component(last_segment(anchor)), allocator)
+            )
+    return mains, moves
 
 
-def _new_main_file(spec: UnitSpec, anchor: str, allocator: NameAllocator) -> str:
-    base = safe_component(last_segment(anchor))
+def _revision_folder(configuration: Configuration, anchor: str) -> str:
+    api = configuration.get(anchor)
+    if api is None:
+        return safe_component(last_segment(anchor))
+    display_name = str(api.get("displayName") or last_segment(api_id_without_revision(anchor)))
+    version = str(api.get("apiVersion") or "")
+    return api_revision_folder(
+        display_name, version, revision_number(api), revision_of(anchor) is None
+    )
+
+
+def _allocate(spec: UnitSpec, anchor: str, base: str, allocator: NameAllocator) -> str:
+    """A free name for a new unit's files, ``base`` if it is free."""
     claims = [spec.folder + ("/{}" if spec.nested else "/{}.json")]
     if spec.unit is UnitKind.API:
         claims += [f"{SCM_ROOT}/policies/apis/{{}}.xml", f"{SCM_ROOT}/policies/apis/{{}}"]
@@ -178,7 +247,7 @@ def _new_main_file(spec: UnitSpec, anchor: str, allocator: NameAllocator) -> str
         claims += [f"{SCM_ROOT}/policies/products/{{}}.xml"]
     elif spec.unit is UnitKind.POLICY_FRAGMENT:
         claims += [f"{EXTRAS_ROOT}/policyFragments/{{}}.xml"]
-    return main_file(spec, allocator.allocate(anchor, [base], *claims))
+    return allocator.allocate(anchor, [base], *claims)
 
 
 def _unit_name(main: str) -> str:
@@ -201,7 +270,7 @@ class _Texts:
 
     def sink(self, new_path: Callable[[str], str]) -> Callable[[Any, str | None, str], Any]:
         def store(existing: Any, text: str | None, pointer: str) -> Any:
-            path = normalize_repo_path(existing) if isinstance(existing, str) and existing else None
+            path = reference_path(existing) if isinstance(existing, str) and existing else None
             if text is None:
                 return None if path else existing
             self.put(path or new_path(pointer), text)
@@ -211,8 +280,7 @@ class _Texts:
 
     def put(self, path: str, text: str) -> str:
         """Store ``text`` at ``path`` (matched to an existing file's case); return ``path``."""
-        actual = self.context.layout.existing_path(path)
-        source = self.context.layout.files.get(actual)
+        actual, source = self.context.existing(path)
         if source is not None and source.text is not None and source.model_text == text:
             self.output[actual] = source.raw
         else:
@@ -222,10 +290,35 @@ class _Texts:
 
 
 class _Context:
-    def __init__(self, configuration: Configuration, layout: Layout, mains: dict[str, str]) -> None:
+    def __init__(
+        self,
+        configuration: Configuration,
+        layout: Layout,
+        mains: dict[str, str],
+        moves: Mapping[str, Move],
+    ) -> None:
         self.configuration = configuration
         self.layout = layout
         self.mains = mains
+        self.moves = tuple(moves.values())
+        self.moved = {new: (move, old) for move in self.moves for new, old in move.files().items()}
+
+    def moved_reference(self, reference: str) -> str:
+        """``reference`` pointing where its file moves to (as written, if it does not move)."""
+        for move in self.moves:
+            moved = move.path(reference)
+            if moved != reference:
+                return moved
+        return reference
+
+    def existing(self, path: str) -> tuple[str, SourceFile | None]:
+        """Where the file ``path`` names is written (its existing letter case; a moved
+        file's new place), and the file it was read from, if any."""
+        if path.lower() in self.moved:
+            move, old = self.moved[path.lower()]
+            return move.path(old), self.layout.files.get(old)
+        actual = self.layout.existing_path(path)
+        return actual, self.layout.files.get(actual)
 
     def render(
         self,
@@ -233,13 +326,16 @@ class _Context:
         anchor: str,
         resources: dict[str, Resource],
         original: Unit | None,
+        move: Move | None = None,
     ) -> dict[str, bytes]:
         main = self.mains[anchor]
-        source = self.layout.files.get(main)
+        source = self.existing(main)[1]
         style = source.style if source is not None else NEW_FILE_STYLE
         output: dict[str, bytes] = {}
         texts = _Texts(self, style, output)
         document = original.document if original is not None else None
+        if move is not None:
+            document = move.document()
         renderer: _Renderer = _RENDERERS.get(unit_kind, _render_simple)
         rendered = renderer(_Unit(self, unit_kind, anchor, resources, document, texts))
         output[main] = self._main_bytes(main, rendered, document, style)
@@ -295,7 +391,8 @@ def _base_document(unit: _Unit, spec: KindSpec, new_text: Callable[[str], str]) 
     merged = to_scm(unit.original or None, resource.properties, spec, unit.texts.sink(new_text))
     if unit.original:
         return merged
-    fresh: dict[str, Any] = {"id": version_set_to_scm(resource.id), **merged}
+    document_id = api_id_without_revision(resource.id) if unit.kind is UnitKind.API else resource.id
+    fresh: dict[str, Any] = {"id": version_set_to_scm(document_id), **merged}
     if unit.kind not in _EXTRAS_UNITS:
         fresh["__GitModuleVersion"] = unit.context.module_version()
     return fresh
@@ -332,10 +429,43 @@ def _render_simple(unit: _Unit) -> dict[str, Any]:
 
 def _render_api(unit: _Unit) -> dict[str, Any]:
     result = _render_simple(unit)
-    result["operations"] = _OperationWriter(unit).render(unit.original.get("operations"))
-    result["apiSchemas"] = _render_schemas(unit)
+    for key, entries in (
+        ("operations", _OperationWriter(unit).render(unit.original.get("operations"))),
+        ("apiSchemas", _render_schemas(unit)),
+    ):
+        if entries or key in unit.original or not unit.original:
+            result[key] = entries
     _set_policy(result, unit, unit.anchor, f"{SCM_ROOT}/policies/apis/{unit.name}.xml")
-    return _version_last(result, unit)
+    return _version_last(_mark_revision(result, unit), unit)
+
+
+def _mark_revision(document: dict[str, Any], unit: _Unit) -> dict[str, Any]:
+    """Say which revision the document holds as APIM does: every revision carries the API's
+    id and its ``apiRevision``; the current one ``"isCurrent": true``, the others nothing."""
+    revision = revision_of(unit.anchor)
+    if revision is not None:
+        if unit.original.get("isCurrent") is not False:
+            document.pop("isCurrent", None)
+        if document.get("apiRevision") != revision:
+            return _with_key(document, "apiRevision", revision, after="name")
+    elif document.get("apiRevision") and "isCurrent" not in unit.original:
+        document.pop("isCurrent", None)
+        return _with_key(document, "isCurrent", True, after="subscriptionKeyParameterNames")
+    elif document.get("apiRevision"):
+        document["isCurrent"] = True
+    return document
+
+
+def _with_key(document: dict[str, Any], key: str, value: Any, after: str) -> dict[str, Any]:
+    """``document`` with ``key`` set: in its place, else after ``after``, else last."""
+    if key in document or after not in document:
+        return {**document, key: value}
+    result: dict[str, Any] = {}
+    for name, item in document.items():
+        result[name] = item
+        if name == after:
+            result[key] = value
+    return result
 
 
 def _set_policy(document: dict[str, Any], unit: _Unit, owner: str | None, new_path: str) -> None:
@@ -346,9 +476,10 @@ def _set_policy(document: dict[str, Any], unit: _Unit, owner: str | None, new_pa
         if existing:
             document["$ref-policy"] = None
         return
-    path = normalize_repo_path(existing) if isinstance(existing, str) and existing else None
+    path = reference_path(existing) if isinstance(existing, str) and existing else None
     value = str(policy.properties.get("value", ""))
-    document["$ref-policy"] = unit.texts.put(path or new_path, value)
+    unit.texts.put(path or new_path, value)
+    document["$ref-policy"] = existing if path else new_path
 
 
 def _ordered(originals: list[str], present: list[str]) -> list[str]:
@@ -420,12 +551,14 @@ def _schema_entry(unit: _Unit, schema: Resource, original: dict[str, Any] | None
     document = schema.properties.get("document")
     value = document.get("value") if isinstance(document, Mapping) else None
     existing = entry.get("$ref-documentValue")
-    path = normalize_repo_path(existing) if isinstance(existing, str) and existing else None
+    path = reference_path(existing) if isinstance(existing, str) and existing else None
     name = safe_component(last_segment(schema.id))
     new_path = f"{SCM_ROOT}/apis/{unit.name}/apiSchemas/{name}.document"
-    entry["$ref-documentValue"] = (
-        unit.texts.put(path or new_path, str(value)) if value is not None else None
-    )
+    if value is None:
+        entry["$ref-documentValue"] = None
+    else:
+        unit.texts.put(path or new_path, str(value))
+        entry["$ref-documentValue"] = existing if path else new_path
     return entry
 
 
@@ -442,9 +575,16 @@ def _link_list(
     """The list a product or tag document holds its links in: each link's entry (a path or
     an id), in the original order, written as the original wrote it (letter case)."""
     entries = [entry_for(str(r.properties.get(target_key)), r.id) for r in unit.of_kind(kind)]
-    previous = [p for p in unit.original.get(key) or [] if isinstance(p, str)]
-    as_written = {p.lower(): p for p in previous}
-    return _ordered(previous, [as_written.get(e.lower(), e) for e in entries])
+    previous = [
+        unit.context.moved_reference(p) for p in unit.original.get(key) or [] if isinstance(p, str)
+    ]
+    as_written = {_entry_key(p): p for p in previous}
+    return _ordered(previous, [as_written.get(_entry_key(e), e) for e in entries])
+
+
+def _entry_key(entry: str) -> str:
+    """What a link entry names, however it was written (letter case, Windows separators)."""
+    return (reference_path(entry) or entry).lower()
 
 
 _PRODUCT_LINKS = (

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from apimsync.formats.scm.naming import NameAllocator, safe_component
+from apimsync.formats.scm.naming import NameAllocator, api_revision_folder, safe_component
 
 SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
 
@@ -38,3 +38,28 @@ def test_allocation_is_deterministic_and_case_insensitively_unique() -> None:
 
     assert first == allocate_all()
     assert len({name.lower() for name in first} | {"orders"}) == 3
+
+
+@pytest.mark.parametrize(
+    ("parts", "current", "expected"),
+    [
+        (("Echo", "", "2"), False, "Echo__2"),
+        (("Echo", "", "1"), True, "Echo__1[Current]"),
+        (("Orders", "v2", "3"), False, "Orders_v2_3"),
+    ],
+)
+def test_a_revision_folder_is_named_as_apim_names_it(
+    parts: tuple[str, str, str], current: bool, expected: str
+) -> None:
+    assert api_revision_folder(*parts, current) == expected
+
+
+def test_an_altered_revision_folder_name_carries_a_hash_after_the_mark() -> None:
+    current = api_revision_folder("Echo API", "", "1", True)
+    other = api_revision_folder("Echo API", "", "2", False)
+
+    assert re.fullmatch(r"Echo_API__1\[Current\]_[0-9A-F]{8}", current)
+    assert re.fullmatch(r"Echo_API__2_[0-9A-F]{8}", other)
+    assert api_revision_folder("Echo_API", "", "2", False) == "Echo_API__2" != other
+    assert SAFE.match(api_revision_folder("a:b*c?/CON", "v<1>", "2", False))
+    assert len(api_revision_folder("x" * 300, "", "2", True)) <= 70

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from apimsync.formats.scm.reader import read_tree
 from apimsync.formats.scm.writer import render_tree, write_tree
 from apimsync.model import Configuration, make_resource
 from tests.conftest import tree_bytes
+from tests.exports import CONSTRUCTED
 
 RETRY_FRAGMENT = (
     '<fragment>\n  <retry condition="@(context.Response.StatusCode == 429)" count="3" '
@@ -255,3 +257,212 @@ def test_merging_an_unchanged_unit_into_its_documents_reproduces_every_byte(
     rendered = render_tree(result.configuration, result.layout)
 
     assert rendered == {path: source.raw for path, source in result.layout.files.items()}
+
+
+# -- API revisions -------------------------------------------------------------------
+
+CONTOSO = CONSTRUCTED / "contoso-revisions-v17"
+ORDERS_1 = "Orders_API__1[Current]_orderQ7K2ZP"
+ORDERS_2 = "Orders_API__2_orders-rev-2"
+INVENTORY_2 = "Inventory_API_v1_2[CurreF3ZQ8M"
+INVENTORY_1 = "Inventory_API_v1_1_invenZX81QD"
+
+
+@pytest.fixture
+def contoso(tmp_path: Path) -> Path:
+    shutil.copytree(CONTOSO, tmp_path / "contoso")
+    return tmp_path / "contoso"
+
+
+def _unit_of(path: str) -> str:
+    """The API folder name a file of an API unit belongs to."""
+    parts = path.split("/")
+    name = parts[2] if parts[1] == "apis" else parts[3]
+    return name.removesuffix(".xml")
+
+
+def test_a_changed_revision_policy_rewrites_only_that_revisions_file(contoso: Path) -> None:
+    policy_id = "/apis/orders;rev=2/operations/cancel-order/policies/policy"
+
+    def change(config: Configuration) -> Configuration:
+        policy = config.get(policy_id)
+        assert policy is not None
+        return config.with_resources(policy.with_properties(value="<policies />"))
+
+    before, after = _changed(contoso, change)
+
+    operations = f"api-management/policies/apis/{ORDERS_2}/operations"
+    path = f"{operations}/POST__orders_{{orderId}}_order18WQ4TF.xml"
+    assert _differing(before, after) == {path}
+    assert after[path] == b"<policies />"
+
+
+def test_a_rewritten_file_keeps_its_windows_separators(contoso: Path) -> None:
+    op_id = "/apis/inventory/operations/get-stock"
+
+    def change(config: Configuration) -> Configuration:
+        operation = config.get(op_id)
+        assert operation is not None
+        return config.with_resources(operation.with_properties(displayName="Stock levels"))
+
+    before, after = _changed(contoso, change)
+
+    path = f"api-management/apis/{INVENTORY_2}/configuration.json"
+    assert _differing(before, after) == {path}
+    old, new = before[path].decode().splitlines(), after[path].decode().splitlines()
+    assert [(o, n) for o, n in zip(old, new, strict=True) if o != n] == [
+        ('      "name": "Get stock",', '      "name": "Stock levels",')
+    ]
+
+
+def test_a_new_revision_gets_a_folder_named_as_apim_names_them(contoso: Path) -> None:
+    result = read_tree(contoso)
+    base = result.configuration
+    revision = "/apis/orders;rev=3"
+    config = base.with_resources(
+        # as the management API answers for a revision: isCurrent false, no apiRevision
+        make_resource(
+            revision, {"displayName": "Orders API", "path": "orders", "isCurrent": False}
+        ),
+        make_resource(
+            f"{revision}/operations/list-orders",
+            {"displayName": "List orders", "method": "GET", "urlTemplate": "/orders"},
+        ),
+        make_resource(
+            f"{revision}/operations/list-orders/policies/policy",
+            {"format": "rawxml", "value": "<policies><inbound><base /></inbound></policies>"},
+        ),
+    )
+
+    written = write_tree(config, contoso, result.layout).written
+
+    folders = {_unit_of(p) for p in written}
+    assert len(folders) == 1
+    (folder,) = folders
+    assert re.fullmatch(r"Orders_API__3_[0-9A-F]{8}", folder), folder
+    document = json.loads(
+        (contoso / f"api-management/apis/{folder}/configuration.json").read_text()
+    )
+    assert document["id"] == "/apis/orders"
+    assert document["apiRevision"] == "3" and "isCurrent" not in document
+    assert [op["id"] for op in document["operations"]] == [f"{revision}/operations/list-orders"]
+    assert (contoso / f"api-management/policies/apis/{folder}/operations").is_dir()
+    reread = read_tree(contoso)
+    assert [f.render() for f in reread.findings if f.is_error] == []
+    assert reread.configuration == config.with_resources(
+        make_resource(revision, {"displayName": "Orders API", "path": "orders", "apiRevision": "3"})
+    )
+
+
+def test_making_another_revision_current_writes_what_apim_would_export(contoso: Path) -> None:
+    before = tree_bytes(contoso)
+    result = read_tree(contoso)
+    released = result.configuration.with_current_revision("/apis/orders", "2")
+
+    write_tree(released, contoso, result.layout)
+    after = tree_bytes(contoso)
+
+    changed = _differing(before, after)
+    assert {_unit_of(p) for p in changed if "/products/" not in p} >= {ORDERS_1, ORDERS_2}
+    assert all(
+        "Orders_API" in p or p.endswith("products/Starter/configuration.json") for p in changed
+    )
+    folders = {p.split("/")[2] for p in after if p.startswith("api-management/apis/Orders")}
+    current = [f for f in folders if "[Current]" in f]
+    assert (
+        len(folders) == 2 and len(current) == 1 and current[0].startswith("Orders_API__2[Current]")
+    )
+    (other,) = folders - set(current)
+    assert other.startswith("Orders_API__1_")
+    promoted = json.loads(after[f"api-management/apis/{current[0]}/configuration.json"])
+    demoted = json.loads(after[f"api-management/apis/{other}/configuration.json"])
+    assert (promoted["id"], promoted["apiRevision"], promoted["isCurrent"]) == (
+        "/apis/orders",
+        "2",
+        True,
+    )
+    assert (
+        list(promoted).index("isCurrent")
+        == list(promoted).index("subscriptionKeyParameterNames") + 1
+    )
+    assert {op["id"] for op in promoted["operations"]} == {
+        "/apis/orders/operations/list-orders",
+        "/apis/orders/operations/get-order",
+        "/apis/orders/operations/cancel-order",
+    }
+    assert (demoted["id"], demoted["apiRevision"], "isCurrent" in demoted) == (
+        "/apis/orders",
+        "1",
+        False,
+    )
+    assert demoted["operations"][0]["id"] == "/apis/orders;rev=1/operations/list-orders"
+    for document in (promoted, demoted):
+        folder = current[0] if document is promoted else other
+        refs = [
+            v for v in _values(document) if isinstance(v, str) and v.startswith("api-management/")
+        ]
+        assert refs and all(f"/{folder}/" in r or f"/{folder}.xml" in r for r in refs), refs
+    product = json.loads(after["api-management/products/Starter/configuration.json"])
+    assert product["$refs-apis"][1] == f"api-management/apis/{current[0]}/configuration.json"
+    reread = read_tree(contoso)
+    assert [f.render() for f in reread.findings] == []
+    assert reread.configuration == released
+
+
+def test_making_a_revision_current_keeps_windows_separators_and_file_styles(contoso: Path) -> None:
+    for file in contoso.rglob("*"):  # as the export that wrote CRLF everywhere
+        if file.is_file():
+            file.write_bytes(file.read_bytes().replace(b"\n", b"\r\n"))
+    result = read_tree(contoso)
+    before = tree_bytes(contoso)
+
+    write_tree(
+        result.configuration.with_current_revision("/apis/inventory", "1"), contoso, result.layout
+    )
+
+    after = tree_bytes(contoso)
+    (demoted,) = (
+        p for p in after if p.endswith("configuration.json") and "Inventory_API_v1_2_" in p
+    )
+    document = json.loads(after[demoted])
+    assert document["$ref-description"].startswith("api-management\\apis\\Inventory_API_v1_2_")
+    assert after[demoted].count(b"\r\n") == after[demoted].count(b"\n") > 0
+    moved = [p for p in after if p not in before and not p.endswith("configuration.json")]
+    assert len(moved) == 11  # 2 descriptions, 6 operation texts, 3 policies
+    for path in moved:  # texts and policies move with their bytes
+        folder = _unit_of(path)
+        old = path.replace(folder, INVENTORY_1 if "_v1_1" in folder else INVENTORY_2)
+        assert after[path] == before[old]
+    assert read_tree(contoso).configuration == result.configuration.with_current_revision(
+        "/apis/inventory", "1"
+    )
+
+
+def test_making_the_first_revision_current_again_reads_back_as_the_original(contoso: Path) -> None:
+    result = read_tree(contoso)
+    released = result.configuration.with_current_revision("/apis/orders", "2")
+    write_tree(released, contoso, result.layout)
+    second = read_tree(contoso)
+
+    write_tree(
+        second.configuration.with_current_revision("/apis/orders", "1"), contoso, second.layout
+    )
+
+    assert read_tree(contoso).configuration == result.configuration
+
+
+def test_a_deleted_api_takes_every_revision_folder_with_it(contoso: Path) -> None:
+    before, after = _changed(contoso, lambda c: c.without("/apis/orders"))
+
+    gone = set(before) - set(after)
+    assert {_unit_of(p) for p in gone if "/products/" not in p} == {ORDERS_1, ORDERS_2}
+    assert not any("Orders_API" in p for p in after)
+    assert b"Orders_API" not in after["api-management/products/Starter/configuration.json"]
+
+
+def _values(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [v for item in value.values() for v in _values(item)]
+    if isinstance(value, list):
+        return [v for item in value for v in _values(item)]
+    return [value]

@@ -1,0 +1,137 @@
+"""Long-running writes as the real service answers them, through the client's pipeline.
+
+Named value PUT, API import and schema PUT may answer ``202`` with an empty body and a
+``Location`` carrying ``asyncId``/``asyncCode``; a GET on that link answers ``202`` while
+the write runs and then the entity with the status ``asyncCode`` names
+(real-service-behaviour.md §1.3, [NV20 e2/e3], [OAS20 e2/e3], [SCH20 e6]). Newer
+api-versions may answer ``200``/``201`` with the entity at once. The SDK 5.0 methods for
+these writes accept only ``200``/``201`` and raise on a ``202``, so apimsync sends them
+through the client's own pipeline (the same credential, counters and transport) and
+polls itself: each poll is one retried call, stays on the endpoint's origin, and waits
+what ``Retry-After`` says.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from azure.core.exceptions import HttpResponseError
+from azure.core.rest import HttpRequest, HttpResponse
+from azure.mgmt.core.exceptions import ARMErrorFormat
+
+from apimsync.targets.calls import (
+    POLL_INTERVAL,
+    BadAnswer,
+    CallFailed,
+    Session,
+    parse_retry_after,
+    same_origin,
+)
+
+API_VERSION = "2024-05-01"
+LONGEST_WAIT = 600.0
+"""Seconds a long-running write may run before apimsync gives up on it."""
+
+
+def resource_url(session: Session, resource_id: str, **query: str) -> str:
+    """The absolute URL of a service-relative id, each name quoted as the SDK quotes it
+    (``/apis/a;rev=2`` -> ``.../apis/a%3Brev%3D2``)."""
+    names = "/".join(quote(part, safe="") for part in resource_id.strip("/").split("/"))
+    parameters = "&".join(f"{k}={quote(v, safe='')}" for k, v in {**query}.items())
+    url = f"{session.target.endpoint}{session.target.service_path}/{names}"
+    return f"{url}?api-version={API_VERSION}" + (f"&{parameters}" if parameters else "")
+
+
+def put_and_wait(
+    session: Session,
+    resource_id: str,
+    body: Mapping[str, Any],
+    *,
+    what: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """PUT ``body`` at ``resource_id`` and wait until the service has done it."""
+    request = HttpRequest(
+        "PUT",
+        resource_url(session, resource_id),
+        headers={"Content-Type": "application/json", **(headers or {})},
+        content=json.dumps(body).encode("utf-8"),
+    )
+    response = session.call(what, _sender(session, request), resource_id)
+    if response.status_code != 202:
+        return
+    link = _status_link(session, response, what)
+    started = time.monotonic()
+    while True:
+        if time.monotonic() - started > LONGEST_WAIT:
+            raise CallFailed(what, 202, "StillRunning", f"not done after {LONGEST_WAIT:.0f} s")
+        time.sleep(_delay(response))
+        response = session.call(what, _sender(session, HttpRequest("GET", link)), resource_id)
+        if response.status_code == 202:
+            link = _status_link(session, response, what) if _has_link(response) else link
+            continue
+        if not _still_running(response, what):
+            return
+
+
+def _sender(session: Session, request: HttpRequest) -> Callable[[], HttpResponse]:
+    return lambda: _send(session, request)
+
+
+def _send(session: Session, request: HttpRequest) -> HttpResponse:
+    """One request through the client's pipeline; an error answer raises as the SDK's
+    methods raise it, so :meth:`Session.call` classifies it the same way."""
+    response: HttpResponse = session.client._send_request(request, **session.options())
+    if response.status_code >= 300:
+        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+    return response
+
+
+def _status_link(session: Session, response: HttpResponse, what: str) -> str:
+    link = response.headers.get("Location") or response.headers.get("Azure-AsyncOperation")
+    endpoint = session.target.endpoint
+    if not link:
+        raise BadAnswer(endpoint, what, "a 202 answer without a status link")
+    if not same_origin(link, endpoint):
+        raise BadAnswer(endpoint, what, "a status link to another host")
+    return str(link)
+
+
+def _delay(response: HttpResponse) -> float:
+    asked = parse_retry_after(response.headers.get("Retry-After"))
+    return POLL_INTERVAL if asked is None else asked
+
+
+def _has_link(response: HttpResponse) -> bool:
+    return bool(response.headers.get("Location") or response.headers.get("Azure-AsyncOperation"))
+
+
+def _still_running(response: HttpResponse, what: str) -> bool:
+    """Whether a ``200`` poll answer says the write still runs: the entity means done; an
+    operation-status document (``{"status": ...}``, the ``Azure-AsyncOperation`` kind)
+    says so, or raises when the write failed."""
+    try:
+        body = response.json() if response.text().strip() else None
+    except ValueError:
+        return False
+    if (
+        not isinstance(body, dict)
+        or "properties" in body
+        or not isinstance(body.get("status"), str)
+    ):
+        return False
+    status = body["status"].casefold()
+    if status in ("failed", "canceled", "cancelled"):
+        error = body.get("error")
+        error = error if isinstance(error, dict) else {}
+        raise CallFailed(
+            what,
+            response.status_code,
+            str(error.get("code") or body["status"]),
+            str(error.get("message") or "the long-running write did not succeed"),
+        )
+    return status not in ("succeeded", "success")
