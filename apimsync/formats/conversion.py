@@ -186,7 +186,18 @@ def _to_apiops(configuration: Configuration, target: Location) -> tuple[Configur
             losses.append(Loss(resource.id, "", _APIOPS_CANNOT_HOLD[resource.kind]))
             continue
         count = operations.get(resource.id, 0)
-        if resource.kind is Kind.API and count and "value" not in resource.properties:
+        soap = resource.properties.get("type") == "soap"
+        if resource.kind is Kind.API and count and "value" not in resource.properties and soap:
+            losses.append(
+                Loss(
+                    resource.id,
+                    "operations",
+                    f"a SOAP API's {count} operation{'s are' if count != 1 else ' is'} not "
+                    "written: no specification can hold them (the APIOps extractor writes "
+                    "none for SOAP APIs); add the WSDL as specification.wsdl to manage them",
+                )
+            )
+        elif resource.kind is Kind.API and count and "value" not in resource.properties:
             losses.append(
                 Loss(
                     resource.id,

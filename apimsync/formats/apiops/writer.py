@@ -162,7 +162,11 @@ class _Renderer:
         if kind is Kind.OPERATION:
             return self._nested(Part.OPERATION, resource) if self.cli else None
         if kind is Kind.API_SCHEMA:
-            in_specification = _is_graphql(resource) or resource.id in self._used_schemas()
+            api = self.configuration.get(resource.parent or "")
+            exported = api is not None and not self._without_specification(api)
+            in_specification = _is_graphql(resource) or (
+                exported and resource.id in self._used_schemas()
+            )
             return None if in_specification else self._nested(Part.API_SCHEMA, resource)
         if kind is Kind.API_RELEASE:
             return self._nested(Part.API_RELEASE, resource)
@@ -358,6 +362,8 @@ class _Renderer:
             text = str(document.get("value", "")) if isinstance(document, Mapping) else ""
             self._claim(*self._spec_text(api.id, folder, "graphql", text))
             return
+        if self._without_specification(api):
+            return
         spec = self.layout.specifications.get(api.id)
         defined = [*self._operations(api.id), *self._schemas_of(api.id)]
         value = api.properties.get("value")
@@ -371,6 +377,15 @@ class _Renderer:
             return
         if defined or spec is not None:
             self._export(api, folder, spec)
+
+    def _without_specification(self, api: Resource) -> bool:
+        """A SOAP API with no WSDL to write: its operations cannot be exported as a
+        specification (the toolkit's extractor writes none for SOAP APIs either)."""
+        return (
+            api.properties.get("type") == "soap"
+            and not isinstance(api.properties.get("value"), str)
+            and api.id not in self.layout.specifications
+        )
 
     def _export(self, api: Resource, folder: str, spec: Specification | None) -> None:
         """Write the specification of ``api`` from its operations, as an export would."""
