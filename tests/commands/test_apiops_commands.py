@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +99,28 @@ def test_the_pre_commit_hook_validates_the_staged_artifacts(tmp_path: Path) -> N
     assert f"{ARTIFACTS}/apis/echo-api/policy.xml:1:" in staged.stdout
     assert "policy-section" in staged.stdout
     assert unstaged.stdout.splitlines()[-1].startswith("0 errors")
+
+
+def test_the_installed_pre_commit_hook_refuses_a_broken_artifact(tmp_path: Path) -> None:
+    repo = mifurm(tmp_path)
+    apimsync("hooks", "install", "--dir", repo)
+    policy = repo / ARTIFACTS / "apis/echo-api/operations/create-resource/policy.xml"
+    policy.write_text(policy.read_text().replace("<inbound>", "<inbound><forward-request />", 1))
+    git(repo, "add", "-A")
+
+    refused = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-qm", "x"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert refused.returncode != 0
+    assert f"{ARTIFACTS}/apis/echo-api/operations/create-resource/policy.xml" in (
+        refused.stdout + refused.stderr
+    )
+    assert git(repo, "log", "--format=%s").splitlines() == ["configuration"]
 
 
 def test_plan_of_a_git_ref_reads_the_artifacts_at_that_ref(
