@@ -33,19 +33,7 @@ class Instance:
     def run(
         self, *args: str | Path, expect: int | None = 0, **env: str
     ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "apimsync", *map(str, args)],
-            capture_output=True,
-            text=True,
-            env={**self.env, **env},
-            stdin=subprocess.DEVNULL,
-            timeout=600,
-            check=False,
-        )
-        assert "Traceback" not in result.stderr, result.stderr
-        if expect is not None:
-            assert result.returncode == expect, result.stdout + result.stderr
-        return result
+        return apimsync(*args, expect=expect, env={**self.env, **env})
 
     def plan_json(self, directory: Path, *extra: str, **env: str) -> dict[str, Any]:
         result = self.run("plan", "--dir", directory, "--format", "json", *extra, **env)

@@ -7,11 +7,12 @@ UTF-8 become findings, never exceptions, so that ``validate`` can report all of 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from apimsync.formats.jsonpos import json_positions
-from apimsync.formats.textfile import TextStyle, model_text
+from apimsync.formats.textfile import TextStyle, model_text, resolve_inside, write_atomically
 from apimsync.validate.findings import Findings
 
 SCM_ROOT = "api-management"
@@ -68,6 +69,25 @@ class SourceFile:
     @property
     def model_text(self) -> str:
         return model_text(self.text or "")
+
+
+def replace_files(root: Path, files: Mapping[str, bytes], previous: Iterable[str]) -> WriteResult:
+    """Make ``root`` hold ``files`` (root-relative path -> bytes): write those whose bytes
+    differ and delete the ``previous`` paths that are no longer among them."""
+    targets = {path: resolve_inside(root, path) for path in files}
+    written = []
+    for path, data in sorted(files.items()):
+        target = targets[path]
+        if not target.is_file() or target.read_bytes() != data:
+            write_atomically(target, data)
+            written.append(path)
+    deleted = []
+    for path in sorted(set(previous) - set(files)):
+        target = resolve_inside(root, path)
+        if target.is_file():
+            target.unlink()
+            deleted.append(path)
+    return WriteResult(tuple(written), tuple(deleted))
 
 
 def read_files(

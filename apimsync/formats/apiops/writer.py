@@ -33,8 +33,8 @@ from apimsync.formats.apiops.documents import REDACTED, with_properties
 from apimsync.formats.apiops.jsonstyle import dumps, escaping_of
 from apimsync.formats.apiops.layout import BUILT_IN_GROUPS, ApiopsLayout, LinkStyle, Specification
 from apimsync.formats.apiops.paths import Part
-from apimsync.formats.files import WriteResult
-from apimsync.formats.textfile import TextStyle, resolve_inside, write_atomically
+from apimsync.formats.files import WriteResult, replace_files
+from apimsync.formats.textfile import TextStyle
 from apimsync.jsonvalue import thaw
 from apimsync.model import (
     Configuration,
@@ -82,22 +82,9 @@ def write_tree(configuration: Configuration, root: Path, layout: ApiopsLayout) -
     Everything is rendered before anything is written, so a model error writes nothing.
     Only files whose bytes change are written; only files ``layout`` knows are deleted.
     """
-    files = render_tree(configuration, layout)
-    targets = {path: resolve_inside(root, path) for path in files}
-    written = []
-    for path, data in sorted(files.items()):
-        target = targets[path]
-        if not target.is_file() or target.read_bytes() != data:
-            write_atomically(target, data)
-            written.append(path)
-    deleted = []
-    for path in sorted(set(layout.files) - set(files)):
-        target = resolve_inside(root, path)
-        if target.is_file():
-            target.unlink()
-            deleted.append(path)
+    result = replace_files(root, render_tree(configuration, layout), layout.files)
     _remove_empty_folders(root / layout.location.folder if layout.location.folder else root)
-    return WriteResult(tuple(written), tuple(deleted))
+    return result
 
 
 def render_tree(configuration: Configuration, layout: ApiopsLayout) -> dict[str, bytes]:
