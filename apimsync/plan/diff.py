@@ -71,7 +71,7 @@ def compute_plan(
         if update is not None:
             changes.append(update)
     changes += import_updates(changes, desired, view.live, live_etags)
-    changes += reapplied_policies(changes, desired, view.live)
+    changes += reapplied_policies(changes, desired, view.live, live_etags)
     live_only = [r for r in matching.live_only if not _kept_as_is(r)]
     copies = [r for r in live_only if identity(r.id) in view.copies]
     deletable = [r for r in live_only if _deletable(r) and r not in copies]

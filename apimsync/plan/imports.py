@@ -141,10 +141,11 @@ REAPPLIED = "(written again: the import of the API's specification replaces its 
 
 
 def reapplied_policies(
-    changes: list[Change], desired: Configuration, live: Configuration
+    changes: list[Change], desired: Configuration, live: Configuration, etags: Mapping[str, str]
 ) -> list[Change]:
     """Updates that write again the unchanged policies of the operations of each existing
-    API that is imported."""
+    API that is imported (deploy sends them without ``If-Match``: the import replaced
+    them; their ETag still tells a saved plan whether they changed since)."""
     existing = {
         identity(c.resource_id) for c in changes if c.kind is Kind.API and c.action is Action.UPDATE
     }
@@ -154,13 +155,27 @@ def reapplied_policies(
     found = []
     for policy in desired.of_kind(Kind.POLICY):
         key = identity(policy.id)
-        owner = key.rsplit("/operations/", 1)[0] if "/operations/" in key else None
         before = current.get(key)
-        if owner in again and key not in planned and before is not None:
-            # No ETag: the import replaces the policy, so the one read now would not match.
+        if policy_api(policy.id) in again and key not in planned and before is not None:
             field = FieldChange("", MISSING, REAPPLIED)
-            found.append(Change(Action.UPDATE, before.id, Kind.POLICY, before, policy, (field,)))
+            found.append(
+                Change(
+                    Action.UPDATE,
+                    before.id,
+                    Kind.POLICY,
+                    before,
+                    policy,
+                    (field,),
+                    etags.get(before.id),
+                )
+            )
     return found
+
+
+def policy_api(policy_id: str) -> str | None:
+    """The identity of the API whose operation a policy belongs to (None for others)."""
+    key = identity(policy_id)
+    return key.rsplit("/operations/", 1)[0] if "/operations/" in key else None
 
 
 def import_updates(

@@ -5,8 +5,9 @@ properties ``format`` and ``value``. It is imported when the plan creates it or 
 the operations (or schema) the specification defines: the API's PUT keeps ``format`` and
 ``value`` (a long-running write, :mod:`apimsync.targets.longrunning`), and the
 operations and schema the import creates are not written again; their policies follow
-as usual. Any other write of the API leaves the import properties out: there is nothing
-to import, and an import would replace the operations.
+(those the import replaced without ``If-Match``). Any other write of the API leaves the
+import properties out: there is nothing to import, and an import would replace the
+operations.
 
 An update also clears (sends as null) the top-level properties it removes: an API PUT
 keeps what it does not name.
@@ -18,7 +19,7 @@ from typing import Any
 
 from apimsync.model import Kind
 from apimsync.plan.changes import MISSING, Action, Change, Plan
-from apimsync.plan.imports import DEFINED_KINDS, api_of, imported_apis
+from apimsync.plan.imports import DEFINED_KINDS, api_of, imported_apis, policy_api
 from apimsync.plan.order import identity
 from apimsync.targets.calls import Session
 
@@ -38,6 +39,13 @@ class ApiWrites:
         if change.kind not in DEFINED_KINDS or change.action is Action.DELETE:
             return False
         return api_of(change) in self.imported
+
+    def if_match(self, change: Change, etag: str | None) -> str | None:
+        """The ETag an update is sent with: none for an operation policy of an imported
+        API, which the import replaced (the plan's ETag named the one before)."""
+        if change.kind is Kind.POLICY and policy_api(change.resource_id) in self.imported:
+            return None
+        return etag
 
     def prepare(self, change: Change, body: dict[str, Any]) -> None:
         """The body of an API write: with the specification to import, or without it."""

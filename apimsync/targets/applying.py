@@ -361,6 +361,7 @@ class PlanApplier:
         if self.api_writes.covers(change):
             return APPLIED
         if_match = change.etag if change.action is Action.UPDATE and endpoint.etags else None
+        if_match = self.api_writes.if_match(change, if_match)
         body = self._body(change)
         self.api_writes.prepare(change, body)
         if endpoint.lro:

@@ -51,7 +51,7 @@ def edit_specification(repo: Path) -> None:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
-def test_a_changed_specification_is_one_import_then_the_operation_policies(
+def test_a_changed_specification_is_one_import_then_the_operation_policies_even_saved(
     deployed: tuple[Instance, Path],
 ) -> None:
     instance, repo = deployed
@@ -59,8 +59,10 @@ def test_a_changed_specification_is_one_import_then_the_operation_policies(
     commit_all(repo, "a new operation")
 
     plan = instance.plan_json(repo)
+    saved = repo.parent / "plan.json"
+    instance.run("plan", "--dir", repo, "--out", saved)
     instance.counters.reset()
-    instance.run("deploy", "--dir", repo, "--yes")
+    instance.run("deploy", "--dir", repo, "--plan", saved, "--yes")  # the reviewed plan
     writes = instance.counters.writes_by_route()
 
     ids = {c["id"]: c for c in plan["changes"]}
