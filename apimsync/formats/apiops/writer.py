@@ -46,6 +46,7 @@ from apimsync.model import (
 )
 from apimsync.plan.normalize import comparable
 
+ARM_TYPE_PREFIX = "Microsoft.ApiManagement/service/"
 JSON_STYLE = TextStyle(newline="\n", final_newline=False, indent=2)
 """New JSON files: as the toolkit writes them (two spaces, no final newline)."""
 POLICY_STYLE = {"v7": TextStyle(newline="\r\n"), "cli": TextStyle(newline="\n")}
@@ -265,6 +266,11 @@ class _Renderer:
     def _document(self, resource: Resource, original: Any) -> Any:
         if resource.kind in _LINK_TARGET_KEYS:
             return self._link_document(resource, original)
+        if original is None and self.cli:
+            # apiops-cli writes the ARM resource whole; its id names the source instance,
+            # which the model does not know, so a new file states the name and type.
+            collections = "/".join(resource.id.strip("/").split("/")[0::2])
+            original = {"name": resource.name, "type": f"{ARM_TYPE_PREFIX}{collections}"}
         return with_properties(original, self._file_properties(resource))
 
     def _file_properties(self, resource: Resource) -> dict[str, Any]:

@@ -181,6 +181,8 @@ def test_a_new_apiops_cli_folder_is_written_as_apiops_cli_writes_it(tmp_path: Pa
         "apim-artifacts/apis/echo/tags/t/tagInformation.json",
     }
     secret = json.loads(files["apim-artifacts/namedValues/key/namedValueInformation.json"])
+    assert secret["name"] == "key"
+    assert secret["type"] == "Microsoft.ApiManagement/service/namedValues"
     assert secret["properties"]["value"] == "*** REDACTED ***"
     assert b'"t\'s"' in files["apim-artifacts/tags/t/tagInformation.json"]  # JSON.stringify
     assert read_tree(tmp_path, detect_layout(tmp_path)).configuration == model
