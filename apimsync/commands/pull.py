@@ -18,6 +18,7 @@ from apimsync.model import Configuration, Kind, Resource, make_resource
 from apimsync.output import Console
 from apimsync.plan.diff import is_service_owned
 from apimsync.plan.normalize import comparable_pair, link_target, strip_server_fields
+from apimsync.schemadocs import as_file
 from apimsync.targets.connection import resolve_target
 from apimsync.targets.git import DEFAULT_BRANCH, pull_repository
 
@@ -126,6 +127,8 @@ def _same(local: Resource, live: Resource) -> bool:
 
 def _as_written(resource: Resource, twin: Resource | None) -> Resource:
     cleaned = strip_server_fields(resource)
+    if cleaned.kind is Kind.API_SCHEMA:
+        cleaned = make_resource(cleaned.id, as_file(cleaned.properties))
     if twin is not None and twin.kind is resource.kind and twin.id != resource.id:
         return make_resource(twin.id, cleaned.properties)
     return cleaned

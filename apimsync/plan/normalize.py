@@ -34,6 +34,7 @@ from apimsync.jsonvalue import FrozenMap, thaw
 from apimsync.model import Kind, Resource, make_resource
 from apimsync.plan import pointer
 from apimsync.policy import PolicySyntaxError, canonical_policy
+from apimsync.schemadocs import definitions_of
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,14 @@ def _operation(resource_id: str, data: dict[str, Any]) -> None:
                 del parameter["required"]
 
 
+def _schema(resource_id: str, data: dict[str, Any]) -> None:
+    """A swagger-definitions document compares as its object, whichever form it came in
+    (:mod:`apimsync.schemadocs`)."""
+    definitions = definitions_of(data)
+    if definitions is not None:
+        data["document"] = {"definitions": definitions}
+
+
 def _version_set(resource_id: str, data: dict[str, Any]) -> None:
     """Only the scheme's own name means something: the service keeps the other one when
     the scheme changes (§15, [AVS20 e6, e7])."""
@@ -358,6 +367,7 @@ _HOOKS: Mapping[Kind, Callable[[str, dict[str, Any]], None]] = MappingProxyType(
     {
         Kind.API: _api,
         Kind.OPERATION: _operation,
+        Kind.API_SCHEMA: _schema,
         Kind.API_VERSION_SET: _version_set,
         Kind.API_RELEASE: _link,
         Kind.PRODUCT_API_LINK: _link,

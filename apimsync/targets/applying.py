@@ -29,6 +29,7 @@ from apimsync.jsonvalue import thaw
 from apimsync.model import Kind
 from apimsync.plan.changes import Action, Change, Plan
 from apimsync.plan.order import dependency_levels, identity
+from apimsync.schemadocs import as_sent
 from apimsync.targets.apiwrites import ApiWrites
 from apimsync.targets.armids import api_key, expand_ids, path_names
 from apimsync.targets.calls import (
@@ -41,7 +42,7 @@ from apimsync.targets.calls import (
 )
 from apimsync.targets.dependencies import Dependencies
 from apimsync.targets.endpoints import BUILT_IN_GROUPS, Endpoint, endpoint_of
-from apimsync.targets.longrunning import put_and_wait
+from apimsync.targets.longrunning import delete_and_wait, put_and_wait
 from apimsync.targets.workers import Workers
 
 STARTED = "started"
@@ -385,8 +386,15 @@ class PlanApplier:
         options = dict(endpoint.delete_options)
         if endpoint.etags:
             options["if_match"] = change.etag or "*"
-        if change.kind is Kind.API and ";rev=" not in change.resource_id:
-            options["delete_revisions"] = True
+        if endpoint.lro_delete:
+            # The SDK refuses the 200 the real service answered (see longrunning).
+            query = {"deleteRevisions": "true"} if ";rev=" not in change.resource_id else {}
+            headers = {"If-Match": options["if_match"]} if "if_match" in options else {}
+            what = f"delete '{change.resource_id}'"
+            delete_and_wait(
+                self.session, change.resource_id, what=what, headers=headers, query=query
+            )
+            return
         self._send(change, endpoint.group, endpoint.delete, endpoint.lro_delete, None, options)
 
     def _body(self, change: Change) -> dict[str, Any]:
@@ -396,6 +404,8 @@ class PlanApplier:
             self._fill_secret(change, properties)
         if resource.kind in (Kind.POLICY, Kind.POLICY_FRAGMENT):
             properties.setdefault("format", "rawxml")
+        if resource.kind is Kind.API_SCHEMA:
+            properties = as_sent(properties)
         expand_ids(self.session.target.service_path, resource.kind, properties)
         return {"properties": properties}
 

@@ -24,6 +24,7 @@ from apimsync.formats.layouts import (
 from apimsync.model import Configuration, Kind, Policy
 from apimsync.policy.parser import PolicySyntaxError, parse_policy
 from apimsync.policy.references import policy_references
+from apimsync.validate.expressions import check_expressions
 from apimsync.validate.findings import Finding, Findings, Severity
 from apimsync.validate.json_checks import check_json_file
 from apimsync.validate.policy_rules import PolicyScope, check_policy
@@ -141,6 +142,7 @@ def _check_policies(
             findings.error(path, error.line, error.column, error.code, error.detail)
             continue
         check_policy(document, _scope_of(resource), findings)
+        check_expressions(document, findings)
         for reference in policy_references(document):
             yield LocatedReference(path, reference)
 
