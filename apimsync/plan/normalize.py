@@ -295,10 +295,12 @@ def _operation(resource_id: str, data: dict[str, Any]) -> None:
 
 def _schema(resource_id: str, data: dict[str, Any]) -> None:
     """A swagger-definitions document compares as its object, whichever form it came in
-    (:mod:`apimsync.schemadocs`)."""
+    (:mod:`apimsync.schemadocs`); another JSON document sent as text as the JSON it holds."""
     definitions = definitions_of(data)
     if definitions is not None:
         data["document"] = {"definitions": definitions}
+    else:
+        _json_document(data)
 
 
 def _version_set(resource_id: str, data: dict[str, Any]) -> None:
@@ -311,7 +313,7 @@ def _version_set(resource_id: str, data: dict[str, Any]) -> None:
         data.pop("versionQueryName", None)
 
 
-def _api_schema(resource_id: str, data: dict[str, Any]) -> None:
+def _json_document(data: dict[str, Any]) -> None:
     """A schema document sent as JSON text compares as the JSON it holds: the service
     keeps some as text (``document.value``) and answers others as the object (those an
     import creates); a layout that holds documents only as text writes the object so."""
@@ -374,7 +376,6 @@ _HOOKS: Mapping[Kind, Callable[[str, dict[str, Any]], None]] = MappingProxyType(
         Kind.TAG_API_LINK: _link,
         Kind.TAG_OPERATION_LINK: _link,
         Kind.NAMED_VALUE: _named_value,
-        Kind.API_SCHEMA: _api_schema,
         Kind.POLICY: _policy,
         Kind.POLICY_FRAGMENT: _fragment,
     }
