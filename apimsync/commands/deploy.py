@@ -15,6 +15,7 @@ from pathlib import Path
 from apimsync.commands.plan import PlanOptions, make_plan, render, require_folder, target_fields
 from apimsync.commands.progress import ApplyProgress, read_live
 from apimsync.errors import ApimsyncError, Refused, UsageError
+from apimsync.formats.layouts import detect_layout
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Change, Plan
 from apimsync.plan.render import NO_CHANGES
@@ -94,6 +95,7 @@ class DeployOptions:
     via: str = "sdk"
     branch: str = DEFAULT_BRANCH
     environment: str | None = None
+    layout: str | None = None
 
 
 def deploy(
@@ -108,8 +110,15 @@ def deploy(
     if options.via == "git":
         if options.environment:
             raise UsageError("--env cannot be used with --via git yet; use --via sdk")
+        location = detect_layout(directory, options.layout)
+        if location.name != "scm":
+            raise UsageError(
+                "--via git pushes the scm layout to the instance's repository; "
+                f"{directory} holds {location.describe()}: deploy it with --via sdk, "
+                "or 'apimsync convert' it to the scm layout first"
+            )
         return _deploy_via_git(directory, target, options, console, confirm)
-    desired = load_desired_state(directory, environment=options.environment)
+    desired = load_desired_state(directory, environment=options.environment, layout=options.layout)
     plan = _plan_to_apply(directory, target, options, console, desired)
     if plan.is_empty:
         console.result(_report_text(ApplyReport(), options.output_format))
@@ -264,7 +273,10 @@ def _plan_to_apply(
         _refuse_if_stale(target, plan)
         return plan
     plan_options = PlanOptions(
-        prune=options.prune, parallelism=options.parallelism, environment=options.environment
+        prune=options.prune,
+        parallelism=options.parallelism,
+        environment=options.environment,
+        layout=options.layout,
     )
     plan = make_plan(directory, target, plan_options, console, desired)
     console.info(render(plan, "text", options.color))

@@ -41,6 +41,7 @@ class PlanOptions:
     via: str = "sdk"
     branch: str = DEFAULT_BRANCH
     environment: str | None = None
+    layout: str | None = None
 
 
 def make_plan(
@@ -59,7 +60,9 @@ def make_plan(
     if options.via == "git" and options.environment:
         raise UsageError("--env cannot be used with --via git yet; use --via sdk")
     if desired is None:
-        desired = load_desired_state(directory, options.ref, options.environment)
+        desired = load_desired_state(directory, options.ref, options.environment, options.layout)
+    for finding in desired.not_managed:
+        console.info(f"note: {finding.path}: {finding.message}")
     if options.via == "git":
         branch = read_branch(target, options.branch, console)
         note = branch.sync_note(options.branch)
