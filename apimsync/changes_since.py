@@ -22,11 +22,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from apimsync.environments import FOLDER as ENVIRONMENTS
-from apimsync.environments import apply_overlay, load_overlay
-from apimsync.errors import ApimsyncError
-from apimsync.formats.files import CONFIG_ROOTS
-from apimsync.formats.scm.reader import read_tree
+from apimsync.environments import apply_overlay
+from apimsync.errors import ApimsyncError, UsageError
+from apimsync.formats.layouts import (
+    Location,
+    configuration_paths,
+    detect_layout,
+    load_environment,
+    locate_configuration,
+    read_tree,
+)
 from apimsync.model import Configuration
 from apimsync.workspace import DesiredState, GitRefError, load_desired
 
@@ -46,19 +51,25 @@ class ChangedState(DesiredState):
 
 
 def load_changed_state(
-    directory: Path, since: str, ref: str | None = None, environment: str | None = None
+    directory: Path,
+    since: str,
+    ref: str | None = None,
+    environment: str | None = None,
+    layout: str | None = None,
 ) -> ChangedState:
     """The files of ``directory`` (or of ``ref``), validated where they changed since the
-    commit ``since`` names, with the configuration they held at that commit."""
-    repository = _Repository.of(directory)
+    commit ``since`` names, with the configuration they held at that commit; ``layout``
+    forces the layout instead of detecting it."""
+    location = detect_layout(directory, layout)
+    repository = _Repository.of(directory, configuration_paths(directory, location))
     commit = repository.commit(since)
     if ref is not None:
         repository.commit(ref)
     paths = repository.changed_paths(commit, ref)
     with ThreadPoolExecutor(1, thread_name_prefix="apimsync-since") as pool:
         # git writes the old files while this thread validates the new ones
-        old = pool.submit(_configuration_at, repository, commit, environment)
-        desired = load_desired(directory, ref, environment, focus=paths).state()
+        old = pool.submit(_configuration_at, repository, commit, location, environment)
+        desired = load_desired(directory, ref, environment, layout, focus=paths).state()
         return ChangedState(
             desired.configuration,
             desired.unresolved,
@@ -70,19 +81,21 @@ def load_changed_state(
 
 
 def _configuration_at(
-    repository: _Repository, commit: str, environment: str | None
+    repository: _Repository, commit: str, location: Location, environment: str | None
 ) -> Configuration | None:
     """The configuration the files held at ``commit`` (the overlay applied); None if that
     cannot be read (an overlay it did not have...)."""
     with tempfile.TemporaryDirectory(prefix="apimsync-since-") as scratch:
         root = repository.checkout(commit, Path(scratch))
-        if not any((root / top).is_dir() for top in CONFIG_ROOTS):
+        try:
+            locate_configuration(root, location.name)
+        except UsageError:  # the commit holds no configuration yet
             return Configuration()
         try:
-            configuration = read_tree(root).configuration
+            configuration = read_tree(root, location).configuration
             if environment is None:
                 return configuration
-            overlay = load_overlay(root, environment, os.environ)
+            overlay = load_environment(root, location, environment, os.environ)
             return apply_overlay(configuration, overlay, skip_missing=True)
         except ApimsyncError:
             return None
@@ -95,9 +108,11 @@ class _Repository:
     top: Path
     prefix: str
     """The folder relative to ``top`` (``""``: the top itself)."""
+    paths: tuple[str, ...]
+    """The folders and files, relative to the folder, that hold the configuration."""
 
     @classmethod
-    def of(cls, directory: Path) -> _Repository:
+    def of(cls, directory: Path, paths: list[str]) -> _Repository:
         found = _git(directory, "rev-parse", "--show-toplevel", check=False)
         if found is None:
             raise GitRefError(
@@ -106,7 +121,7 @@ class _Repository:
             )
         top = Path(found.strip()).resolve()
         prefix = directory.resolve().relative_to(top).as_posix()
-        return cls(top, "" if prefix == "." else prefix)
+        return cls(top, "" if prefix == "." else prefix, tuple(paths))
 
     def commit(self, ref: str) -> str:
         """The full name of the commit ``ref`` names; :class:`GitRefError` if none."""
@@ -161,11 +176,13 @@ class _Repository:
 
     def _specs(self) -> list[str]:
         """Pathspecs of the configuration folders and the environments."""
-        parts = (*CONFIG_ROOTS, ENVIRONMENTS)
-        return [
-            f":(top,literal){self.prefix}/{p}" if self.prefix else f":(top,literal){p}"
-            for p in parts
+        joined = [
+            (self.prefix if part == "." else f"{self.prefix}/{part}")
+            if self.prefix
+            else ("" if part == "." else part)
+            for part in self.paths
         ]
+        return [f":(top,literal){path}" if path else ":(top)" for path in joined]
 
     def _relative(self, path: str) -> str:
         return path[len(self.prefix) + 1 :] if self.prefix else path

@@ -149,6 +149,27 @@ def env_option(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
+def layout_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--layout``: the folder's layout, instead of detecting it."""
+    return click.option(
+        "--layout",
+        type=click.Choice(["scm", "apiops"]),
+        default=None,
+        help="scm (api-management/) or apiops (an APIOps artifact folder); default: detected.",
+    )(function)
+
+
+def flavour_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--apiops-flavour``: which APIOps variant a new artifact folder is written in."""
+    return click.option(
+        "--apiops-flavour",
+        "apiops_flavour",
+        type=click.Choice(["v7", "cli"]),
+        default=None,
+        help="New APIOps folders: v7 (the APIOps toolkit, default) or cli (apiops-cli).",
+    )(function)
+
+
 @cli.command(
     epilog=examples(
         "# check the configuration in the current folder",
@@ -175,10 +196,17 @@ def env_option(function: Callable[..., Any]) -> Callable[..., Any]:
     is_flag=True,
     help="Validate what git's index holds (what the next commit will), not the files.",
 )
+@layout_option
 def validate(
-    directory: Path, output_format: str, strict: bool, environment: str | None, staged: bool
+    directory: Path,
+    output_format: str,
+    strict: bool,
+    environment: str | None,
+    staged: bool,
+    layout: str | None,
 ) -> None:
-    """Check the configuration in DIRECTORY (which holds api-management/) offline.
+    """Check the configuration in DIRECTORY offline (it holds api-management/, or is or
+    holds an APIOps artifact folder).
 
     Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage error
     (a folder without api-management/, say).
@@ -193,6 +221,7 @@ def validate(
             out=sys.stdout,
             environment=environment,
             staged=staged,
+            layout=layout,
         )
     )
 
@@ -212,6 +241,8 @@ def validate(
 @env_option
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
 @click.option("--save", is_flag=True, help="With --via git: save the instance to the branch first.")
+@layout_option
+@flavour_option
 def pull(parallelism: int, **kwargs: Any) -> None:
     """Write the live instance's configuration into the working folder.
 
@@ -270,6 +301,7 @@ def pull(parallelism: int, **kwargs: Any) -> None:
 )
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
+@layout_option
 def plan(no_color: bool, **kwargs: Any) -> None:
     """Show what deploy would change on the live instance, like terraform plan.
 
@@ -334,6 +366,7 @@ def plan(no_color: bool, **kwargs: Any) -> None:
     help="Format of the final report.",
 )
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
+@layout_option
 def deploy(no_color: bool, **kwargs: Any) -> None:
     """Apply the files (or a saved plan) to the live instance.
 
@@ -354,6 +387,63 @@ def deploy(no_color: bool, **kwargs: Any) -> None:
 
 def _confirm(question: str) -> bool:
     return click.confirm(question, default=False, err=True)
+
+
+@cli.command(
+    epilog=examples(
+        "# an APIOps repository's artifacts as the scm layout, with what does not carry over",
+        "apimsync convert . ../as-scm --to scm",
+        "# an scm repository as apiops-cli artifacts",
+        "apimsync convert . ../as-apiops --to apiops --apiops-flavour cli",
+    )
+)
+@click.argument("source", type=DIRECTORY)
+@click.argument("destination", type=DIRECTORY)
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["scm", "apiops"]),
+    required=True,
+    help="The layout to write DESTINATION in.",
+)
+@flavour_option
+@layout_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Format of the report.",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Also print each file written.")
+def convert(
+    source: Path,
+    destination: Path,
+    to: str,
+    apiops_flavour: str | None,
+    layout: str | None,
+    output_format: str,
+    verbose: bool,
+) -> None:
+    """Write the configuration in SOURCE into DESTINATION in the other layout.
+
+    SOURCE holds api-management/ or an APIOps artifact folder (--layout forces which).
+    The report lists what does not carry over as it was, by resource and property.
+    """
+    from apimsync.commands.convert import convert as run
+
+    _finish(
+        lambda: run(
+            source,
+            destination,
+            Console(verbose=verbose),
+            to=to,
+            flavour=apiops_flavour,
+            layout=layout,
+            output_format=output_format,
+        )
+    )
 
 
 @cli.command(

@@ -25,6 +25,7 @@ overlay file, line and column.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,13 +54,16 @@ ENV_REF = "env-ref"
 class UnknownEnvironment(UsageError):
     """``--env NAME`` names no overlay file."""
 
-    def __init__(self, name: str, available: Sequence[str]) -> None:
+    def __init__(self, name: str, available: Sequence[str], expected: str = "") -> None:
+        expected = expected or f"{FOLDER}/{name}.json"
         known = (
             f"the environments are {', '.join(available)}"
             if available
+            else "there is no environment file, so there are none"
+            if not expected.startswith(FOLDER)
             else f"{FOLDER}/ holds no overlay, so there are none"
         )
-        super().__init__(f"no environment '{name}': {FOLDER}/{name}.json does not exist; {known}")
+        super().__init__(f"no environment '{name}': {expected} does not exist; {known}")
 
 
 class OverlayError(ApimsyncError):
@@ -88,6 +92,11 @@ class Overlay:
     name: str
     path: str
     patches: tuple[Patch, ...]
+    lenient: bool = False
+    """True for an APIOps override file: as APIOps publishers do, a patch of a resource
+    the configuration lacks is left out (with a warning) instead of being an error."""
+    notes: tuple[Finding, ...] = ()
+    """Warnings about the overlay file itself (settings apimsync does not use...)."""
 
     def patch_for(self, resource_id: str) -> Patch | None:
         return next((p for p in self.patches if p.resource_id == resource_id), None)
@@ -115,7 +124,7 @@ def load_overlay(root: Path, name: str, environ: Mapping[str, str]) -> Overlay:
     problems = schema_findings(relative, text, document, ENVIRONMENT_KIND)
     if problems:
         raise OverlayError(problems)
-    reader = _OverlayReader(root, relative, locate_json(text), environ)
+    reader = PatchReader(root, relative, locate_json(text), environ)
     patches = tuple(reader.patch(rid, changes) for rid, changes in document["resources"].items())
     if reader.findings:
         raise OverlayError(reader.findings.sorted())
@@ -130,11 +139,29 @@ def apply_overlay(
     A patch of a resource the configuration lacks is an error, or, with ``skip_missing``
     (a partial configuration, as staged validation reads), left out."""
     unknown = [p for p in overlay.patches if p.resource_id not in configuration]
-    if unknown and not skip_missing:
+    if unknown and not (skip_missing or overlay.lenient):
         raise OverlayError([_unknown_resource(overlay, patch) for patch in unknown])
     known = [p for p in overlay.patches if p.resource_id in configuration]
     changed = [_patched(configuration, patch) for patch in known]
     return configuration.with_resources(*changed)
+
+
+def overlay_warnings(configuration: Configuration, overlay: Overlay) -> list[Finding]:
+    """The overlay's own notes, and for a lenient overlay one warning per patch of a
+    resource the configuration lacks (it is left out)."""
+    found = list(overlay.notes)
+    if overlay.lenient:
+        found += [
+            dataclasses.replace(
+                _unknown_resource(overlay, patch),
+                severity=Severity.WARNING,
+                message=f"changes '{patch.resource_id}', which is not in the configuration; "
+                "the override is ignored (fix the name if it should apply)",
+            )
+            for patch in overlay.patches
+            if patch.resource_id not in configuration
+        ]
+    return found
 
 
 def unapply_overlay(
@@ -202,8 +229,11 @@ def _parse(relative: str, text: str) -> Any:
         ) from None
 
 
-class _OverlayReader:
-    """Turns the ``resources`` entries of one overlay into patches, collecting problems."""
+class PatchReader:
+    """Turns the entries of one overlay into patches (``${env:...}`` resolved, ``$ref-``
+    files read), collecting problems. ``positions`` are keyed by the pointer
+    ``/resources/<id>/...`` whatever the file's own shape (an APIOps YAML file maps its
+    entries there)."""
 
     def __init__(
         self, root: Path, path: str, positions: JsonPositions, environ: Mapping[str, str]

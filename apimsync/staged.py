@@ -33,12 +33,11 @@ from typing import Any
 from apimsync.environments import FOLDER as ENVIRONMENTS
 from apimsync.errors import ApimsyncError, UsageError
 from apimsync.formats.files import CONFIG_ROOTS, EXTRAS_ROOT, SCM_ROOT
-from apimsync.formats.scm.layout import Layout
+from apimsync.formats.layouts import Location, configuration_paths, detect_layout, empty_layout
 from apimsync.formats.textfile import reference_path
 from apimsync.model import Configuration
 from apimsync.validate.tree import ValidationReport, validate_tree
 
-ROOTS = (*CONFIG_ROOTS, ENVIRONMENTS)
 FULL_ABOVE = 200
 """Above this many changed files (or a tenth of the tree, if more), validate everything."""
 NAMED_FOLDERS = (
@@ -77,17 +76,24 @@ def validate_staged(
     directory: Path,
     environment: str | None = None,
     environ: Mapping[str, str] | None = None,
+    layout: str | None = None,
 ) -> ValidationReport:
-    """Validate what git's index holds for the configuration in ``directory``."""
+    """Validate what git's index holds for the configuration in ``directory``.
+
+    A small change is validated partially in the scm layout; an APIOps artifact folder
+    is validated whole (its files name each other by folder, which a grep cannot follow).
+    """
     git = Git.at(directory)
-    staged = git.staged()
-    selection = _selection(git, staged) if _partial_is_enough(staged) else None
+    location = detect_layout(directory, layout)
+    staged = git.staged(configuration_paths(directory, location))
+    partial = location.name == "scm" and _partial_is_enough(staged)
+    selection = _selection(git, staged) if partial else None
     wanted = staged.files if selection is None else selection.files
     with git.exported(wanted) as root:
-        if not any((root / top).is_dir() for top in CONFIG_ROOTS):
-            return _empty(directory)
+        if not _holds_configuration(root, location):
+            return _empty(directory, location)
         focus = None if selection is None else selection.relevant
-        report = validate_tree(root, environment, environ, focus)
+        report = validate_tree(root, environment, environ, focus, layout=location.name)
     if selection is not None:
         report = _only(report, selection.relevant)
     return replace(report, root=directory)
@@ -203,8 +209,14 @@ def _only(report: ValidationReport, relevant: frozenset[str]) -> ValidationRepor
     return replace(report, findings=kept)
 
 
-def _empty(directory: Path) -> ValidationReport:
-    return ValidationReport(directory, (), 0, Configuration(), Layout())
+def _holds_configuration(root: Path, location: Location) -> bool:
+    if location.name == "scm":
+        return any((root / top).is_dir() for top in CONFIG_ROOTS)
+    return (root / location.folder).is_dir() and any((root / location.folder).iterdir())
+
+
+def _empty(directory: Path, location: Location) -> ValidationReport:
+    return ValidationReport(directory, (), 0, Configuration(), empty_layout(location))
 
 
 class Git:
@@ -228,8 +240,9 @@ class Git:
         prefix = directory.resolve().relative_to(Path(top).resolve()).as_posix()
         return cls(Path(top), "" if prefix == "." else prefix + "/")
 
-    def staged(self) -> Staged:
-        roots = [self.prefix + r for r in ROOTS]
+    def staged(self, tops: Iterable[str] = (*CONFIG_ROOTS, ENVIRONMENTS)) -> Staged:
+        """What the index holds below ``tops`` (paths relative to the folder)."""
+        roots = [self.prefix + r if r != "." else self.prefix or "." for r in tops]
         listed = _run(["ls-files", "-z", "--", *roots], self.top)
         files = frozenset(self._local(p) for p in listed.split("\0") if p)
         has_head = self._succeeds(["rev-parse", "--verify", "-q", "HEAD"])

@@ -14,10 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from apimsync.environments import FOLDER as ENVIRONMENTS
 from apimsync.errors import ApimsyncError, InvalidConfiguration
-from apimsync.formats.files import CONFIG_ROOTS
-from apimsync.formats.scm.layout import Layout
+from apimsync.formats.layouts import (
+    NOT_MANAGED_CODES,
+    TreeLayout,
+    configuration_paths,
+    detect_layout,
+)
 from apimsync.model import Configuration
 from apimsync.validate.findings import Finding
 from apimsync.validate.tree import ValidationReport, validate_tree
@@ -40,14 +43,15 @@ class GitRefError(ApimsyncError):
 @dataclass(frozen=True)
 class Desired:
     configuration: Configuration
-    layout: Layout
+    layout: TreeLayout
     report: ValidationReport
 
     def state(self) -> DesiredState:
         """What plan and deploy keep: not the files' texts, which on a big tree are tens
         of megabytes of the peak."""
         unresolved = tuple(f for f in self.report.findings if f.subject and not f.is_error)
-        return DesiredState(self.configuration, unresolved)
+        kept = tuple(f for f in self.report.findings if f.code in NOT_MANAGED_CODES)
+        return DesiredState(self.configuration, unresolved, kept)
 
 
 @dataclass(frozen=True)
@@ -57,42 +61,54 @@ class DesiredState:
 
     configuration: Configuration
     unresolved: tuple[Finding, ...] = ()
+    not_managed: tuple[Finding, ...] = ()
+    """What the files hold that apimsync keeps but does not manage (APIOps subscriptions,
+    gateways...): plan says so."""
 
 
 def load_desired(
     directory: Path,
     ref: str | None = None,
     environment: str | None = None,
+    layout: str | None = None,
     focus: Collection[str] | None = None,
 ) -> Desired:
     """The validated configuration of ``directory`` (or of ``ref`` in its repository),
-    with the overlay ``environments/<environment>.json`` applied when one is named. With
-    ``focus``, only those files are checked on their own (every file is still read)."""
+    with the overlay of ``environment`` applied when one is named; ``layout`` forces the
+    layout (``scm`` or ``apiops``) instead of detecting it. With ``focus``, only those
+    files are checked on their own (every file is still read)."""
     if ref is None:
-        return _validated(directory, environment, focus)
-    with exported_ref(directory, ref) as root:
-        return _validated(root, environment, focus)
+        return _validated(directory, environment, layout, focus)
+    with exported_ref(directory, ref, layout) as root:
+        return _validated(root, environment, layout, focus)
 
 
 def load_desired_state(
-    directory: Path, ref: str | None = None, environment: str | None = None
+    directory: Path,
+    ref: str | None = None,
+    environment: str | None = None,
+    layout: str | None = None,
 ) -> DesiredState:
     """:func:`load_desired`, keeping only what plan and deploy need."""
-    return load_desired(directory, ref, environment).state()
+    return load_desired(directory, ref, environment, layout).state()
 
 
 def _validated(
-    root: Path, environment: str | None, focus: Collection[str] | None = None
+    root: Path,
+    environment: str | None,
+    layout: str | None,
+    focus: Collection[str] | None = None,
 ) -> Desired:
-    report = validate_tree(root, environment, focus=focus)
+    report = validate_tree(root, environment, layout=layout, focus=focus)
     if report.errors:
         raise InvalidConfiguration(report.findings)
     return Desired(report.configuration, report.layout, report)
 
 
 @contextmanager
-def exported_ref(directory: Path, ref: str) -> Iterator[Path]:
-    """The configuration folders of ``directory`` as they are at git ``ref``, in a temp dir."""
+def exported_ref(directory: Path, ref: str, layout: str | None = None) -> Iterator[Path]:
+    """The configuration of ``directory`` (its layout's folders and environment files)
+    as it is at git ``ref``, in a temporary folder."""
     import git
 
     try:
@@ -101,13 +117,21 @@ def exported_ref(directory: Path, ref: str) -> Iterator[Path]:
         raise GitRefError.not_a_repository(directory) from None
     top = Path(repo.working_tree_dir or directory).resolve()
     prefix = directory.resolve().relative_to(top).as_posix()
-    paths = [f"{prefix}/{r}" if prefix != "." else r for r in (*CONFIG_ROOTS, ENVIRONMENTS)]
-    present = [p for p in paths if _exists_at(repo, ref, p)]
+    wanted = configuration_paths(directory, detect_layout(directory, layout))
+    if prefix == "." and "." in wanted:
+        present: list[str] | None = None  # the repository's top is the artifact folder
+        _exists_at(repo, ref, "")
+    else:
+        paths = [_joined(prefix, r) for r in wanted]
+        present = [p for p in paths if _exists_at(repo, ref, p)]
     with tempfile.TemporaryDirectory(prefix="apimsync-ref-") as temp:
-        if present:
+        if present is None or present:
             stream = io.BytesIO()
             try:
-                repo.archive(stream, ref, format="tar", path=present)
+                if present is None:
+                    repo.archive(stream, ref, format="tar")
+                else:
+                    repo.archive(stream, ref, format="tar", path=present)
             except git.GitCommandError as error:
                 raise GitRefError.unknown(ref, str(error.stderr)) from None
             stream.seek(0)
@@ -116,6 +140,12 @@ def exported_ref(directory: Path, ref: str) -> Iterator[Path]:
         root = Path(temp) / prefix if prefix != "." else Path(temp)
         root.mkdir(parents=True, exist_ok=True)
         yield root
+
+
+def _joined(prefix: str, relative: str) -> str:
+    if prefix == ".":
+        return relative
+    return prefix if relative == "." else f"{prefix}/{relative}"
 
 
 def _exists_at(repo: object, ref: str, path: str) -> bool:

@@ -71,14 +71,18 @@ def stage_changes(root: Path, count: int) -> list[str]:
     return names
 
 
-def time_hook(root: Path) -> tuple[float, int]:
+def time_hook(root: Path) -> tuple[float, float, int]:
+    """One run of the hook: wall seconds, CPU seconds of its processes, peak RSS (KB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(HOOK, cwd=root, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if result.returncode != 0:
         raise SystemExit(f"the hook failed ({result.returncode}):\n{result.stdout}{result.stderr}")
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, peak_kb
+    return wall, cpu, peak_kb
 
 
 def compile_package() -> None:
@@ -95,10 +99,12 @@ def run(apis: int, changed: int, runs: int) -> dict[str, Any]:
         names = stage_changes(root, changed)
         time_hook(root)  # warm the page cache, as a developer's second commit would
         walls: list[float] = []
+        cpus: list[float] = []
         peak = 0
         for _ in range(runs):
-            wall, peak = time_hook(root)
+            wall, cpu, peak = time_hook(root)
             walls.append(wall)
+            cpus.append(cpu)
     return {
         "apis": apis,
         "files": files,
@@ -109,6 +115,7 @@ def run(apis: int, changed: int, runs: int) -> dict[str, Any]:
             "median": round(statistics.median(walls), 3),
             "max": round(max(walls), 3),
         },
+        "cpu_s": {"min": round(min(cpus), 3), "median": round(statistics.median(cpus), 3)},
         "peak_rss_mb": round(peak / 1024, 1),
     }
 
@@ -129,7 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         wall = result["wall_s"]
         print(
             f"W({result['apis']}): {result['files']} files, {result['changed']} staged; "
-            f"hook wall min {wall['min']} s, median {wall['median']} s, max {wall['max']} s; "
+            f"hook wall min {wall['min']} s, median {wall['median']} s, max {wall['max']} s, "
+            f"CPU median {result['cpu_s']['median']} s; "
             f"peak RSS {result['peak_rss_mb']} MB ({result['runs']} runs)"
         )
     return 0

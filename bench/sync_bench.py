@@ -68,6 +68,14 @@ class ChildRun:
 
 def run_child(args: Sequence[str], env: dict[str, str], expect: Sequence[int] = (0,)) -> ChildRun:
     """Run ``python -m apimsync ARGS`` and measure it (CPU: user + system of the child)."""
+    wall, usage, stdout = run_child_usage(args, env, expect)
+    return ChildRun(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, stdout)
+
+
+def run_child_usage(
+    args: Sequence[str], env: dict[str, str], expect: Sequence[int] = (0,)
+) -> tuple[float, Any, str]:
+    """Run ``python -m apimsync ARGS``; (wall seconds, the child's resource usage, stdout)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         child = subprocess.Popen(
@@ -86,8 +94,7 @@ def run_child(args: Sequence[str], env: dict[str, str], expect: Sequence[int] = 
         stdout, stderr = out.read().decode(), err.read().decode()
     if child.returncode not in expect:
         raise PhaseFailed(f"apimsync {' '.join(args[:1])} exited {child.returncode}: {stderr}")
-    cpu = usage.ru_utime + usage.ru_stime
-    return ChildRun(wall, cpu, usage.ru_maxrss / 1024.0, stdout)
+    return wall, usage, stdout
 
 
 def measure_sync(

@@ -32,3 +32,15 @@ def test_off_a_terminal_a_status_is_a_plain_line() -> None:
     console.close()
 
     assert err.getvalue() == "Reading branch 'master' ...\n"
+
+
+def test_a_note_is_said_once_per_run_however_often_it_comes() -> None:
+    err = io.StringIO()
+    console = Console(out=io.StringIO(), err=err, terminal=False)
+
+    for _ in range(3):  # demo and deploy plan several times in one run
+        console.note("note: https://x does not serve portal-signup settings; not planned")
+    console.note("note: another")
+
+    assert err.getvalue().count("portal-signup") == 1
+    assert "note: another" in err.getvalue()

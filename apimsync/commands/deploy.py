@@ -17,6 +17,7 @@ from apimsync.commands.incremental import refuse_other_options
 from apimsync.commands.plan import PlanOptions, make_plan, render, require_folder, target_fields
 from apimsync.commands.progress import ApplyProgress, read_live
 from apimsync.errors import ApimsyncError, Refused, UsageError
+from apimsync.formats.layouts import detect_layout
 from apimsync.output import Console
 from apimsync.plan.changes import Action, Change, Plan
 from apimsync.plan.render import NO_CHANGES
@@ -96,6 +97,7 @@ class DeployOptions:
     via: str = "sdk"
     branch: str = DEFAULT_BRANCH
     environment: str | None = None
+    layout: str | None = None
     changed_since: str | None = None
 
 
@@ -113,6 +115,13 @@ def deploy(
     if options.via == "git":
         if options.environment:
             raise UsageError("--env cannot be used with --via git yet; use --via sdk")
+        location = detect_layout(directory, options.layout)
+        if location.name != "scm":
+            raise UsageError(
+                "--via git pushes the scm layout to the instance's repository; "
+                f"{directory} holds {location.describe()}: deploy it with --via sdk, "
+                "or 'apimsync convert' it to the scm layout first"
+            )
         return _deploy_via_git(directory, target, options, console, confirm)
     desired = _desired_state(directory, options)
     plan = _plan_to_apply(directory, target, options, console, desired)
@@ -138,8 +147,10 @@ def deploy(
 
 def _desired_state(directory: Path, options: DeployOptions) -> DesiredState:
     if options.changed_since is None:
-        return load_desired_state(directory, environment=options.environment)
-    return load_changed_state(directory, options.changed_since, environment=options.environment)
+        return load_desired_state(directory, environment=options.environment, layout=options.layout)
+    return load_changed_state(
+        directory, options.changed_since, environment=options.environment, layout=options.layout
+    )
 
 
 def apply_shown(
@@ -278,6 +289,7 @@ def _plan_to_apply(
         prune=options.prune,
         parallelism=options.parallelism,
         environment=options.environment,
+        layout=options.layout,
         changed_since=options.changed_since,
     )
     plan = make_plan(directory, target, plan_options, console, desired)

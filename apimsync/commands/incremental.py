@@ -29,6 +29,7 @@ def make_partial_plan(
     *,
     ref: str | None,
     environment: str | None,
+    layout: str | None = None,
     prune: bool,
     parallelism: int,
     via: str,
@@ -40,7 +41,7 @@ def make_partial_plan(
     changed = (
         desired
         if isinstance(desired, ChangedState)
-        else load_changed_state(directory, since, ref, environment)
+        else load_changed_state(directory, since, ref, environment, layout)
     )
     scope = PartialScope(changed.since, changed.commit)
     planner = PartialPlanner(changed.configuration, changed.old)

@@ -42,6 +42,7 @@ class PlanOptions:
     via: str = "sdk"
     branch: str = DEFAULT_BRANCH
     environment: str | None = None
+    layout: str | None = None
     changed_since: str | None = None
 
 
@@ -67,6 +68,7 @@ def make_plan(
             options.changed_since,
             ref=options.ref,
             environment=options.environment,
+            layout=options.layout,
             prune=options.prune,
             parallelism=options.parallelism,
             via=options.via,
@@ -74,7 +76,9 @@ def make_plan(
             desired=desired,
         )
     if desired is None:
-        desired = load_desired_state(directory, options.ref, options.environment)
+        desired = load_desired_state(directory, options.ref, options.environment, options.layout)
+    for finding in desired.not_managed:
+        console.info(f"note: {finding.path}: {finding.message}")
     if options.via == "git":
         branch = read_branch(target, options.branch, console)
         note = branch.sync_note(options.branch)

@@ -11,15 +11,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from apimsync.commands.progress import read_live
-from apimsync.environments import load_overlay, unapply_overlay
+from apimsync.environments import unapply_overlay
 from apimsync.errors import UsageError
-from apimsync.formats.scm.layout import Layout
-from apimsync.formats.scm.reader import read_tree
-from apimsync.formats.scm.writer import write_tree
+from apimsync.formats.layouts import detect_layout, load_environment, local_state, write_tree
 from apimsync.model import Configuration, Kind, Resource, make_resource
 from apimsync.output import Console
 from apimsync.plan.diff import is_service_owned
 from apimsync.plan.normalize import comparable_pair, link_target, strip_server_fields
+from apimsync.schemadocs import as_file
 from apimsync.targets.connection import resolve_target
 from apimsync.targets.git import DEFAULT_BRANCH, pull_repository
 
@@ -34,25 +33,35 @@ def pull(
     branch: str = DEFAULT_BRANCH,
     save: bool = False,
     environment: str | None = None,
+    layout: str | None = None,
+    apiops_flavour: str | None = None,
 ) -> int:
     target = resolve_target(target_options, os.environ, directory)
     if via == "git" and environment:
         raise UsageError("--env cannot be used with --via git yet; use --via sdk")
-    overlay = load_overlay(directory, environment, os.environ) if environment else None
+    location = detect_layout(directory, layout, apiops_flavour)
+    if via == "git" and location.name != "scm":
+        raise UsageError(
+            "--via git clones the instance's scm repository, which holds the scm layout; "
+            f"{directory} holds {location.describe()}: pull it with --via sdk"
+        )
+    overlay = (
+        load_environment(directory, location, environment, os.environ) if environment else None
+    )
     if via == "git":
         console.result(pull_repository(target, directory, branch, console, save=save))
         return 0
     if save:
         raise UsageError("--save needs --via git (it saves the instance into its git repository)")
     live = read_live(target, console, parallelism)
-    local, layout = _local_state(directory)
+    local, tree = local_state(directory, location)
     current = live.configuration
     if overlay is not None:
         current, notes = unapply_overlay(current, local, overlay)
         for note in notes:
             console.info(f"note: {note}")
     merged = merge_pulled(current, local, keep_kinds=live.unsupported)
-    result = write_tree(merged, directory, layout)
+    result = write_tree(merged, directory, tree)
     console.result(
         f"Pulled {len(merged)} resources from {target.service}: "
         f"{len(result.written)} files written, {len(result.deleted)} removed."
@@ -62,13 +71,6 @@ def pull(
     for path in result.deleted:
         console.detail(f"  removed {path}")
     return 0
-
-
-def _local_state(directory: Path) -> tuple[Configuration, Layout]:
-    if not directory.exists():
-        return Configuration(), Layout()
-    result = read_tree(directory)
-    return result.configuration, result.layout
 
 
 _LinkKey = tuple[Kind, str | None, str | None]
@@ -125,6 +127,8 @@ def _same(local: Resource, live: Resource) -> bool:
 
 def _as_written(resource: Resource, twin: Resource | None) -> Resource:
     cleaned = strip_server_fields(resource)
+    if cleaned.kind is Kind.API_SCHEMA:
+        cleaned = make_resource(cleaned.id, as_file(cleaned.properties))
     if twin is not None and twin.kind is resource.kind and twin.id != resource.id:
         return make_resource(twin.id, cleaned.properties)
     return cleaned

@@ -20,6 +20,7 @@ def validate(
     out: TextIO,
     environment: str | None = None,
     staged: bool = False,
+    layout: str | None = None,
 ) -> int:
     """Validate ``directory`` (or what git's index holds of it, with ``staged``), with the
     overlay of ``environment`` applied when one is named; print the findings and return
@@ -27,9 +28,9 @@ def validate(
     if staged:
         from apimsync.staged import validate_staged
 
-        report = validate_staged(directory, environment)
+        report = validate_staged(directory, environment, layout=layout)
     else:
-        report = validate_tree(directory, environment)
+        report = validate_tree(directory, environment, layout=layout)
     render = render_json if output_format == "json" else render_text
     print(render(report), file=out)
     return EXIT_FINDINGS if report.failed(strict) else EXIT_OK

@@ -34,6 +34,7 @@ from apimsync.emulator.modelbridge import (
 from apimsync.emulator.resources import SWAGGER_DEFINITIONS, normalise_operation
 from apimsync.emulator.scmrepo import Repository
 from apimsync.emulator.store import Row
+from apimsync.formats.layouts import TreeLayout
 from apimsync.formats.scm.kinds import ROOT_CONFIGURATION
 from apimsync.formats.scm.layout import Layout
 from apimsync.jsonvalue import thaw
@@ -146,7 +147,7 @@ def read_branch(ctx: Ctx, repository: Repository, branch: str, scratch: Path) ->
     commit, folder = export_branch(repository, branch, scratch)
     if not (folder / ROOT_CONFIGURATION).is_file():
         raise OperationFailed(f"File not found: '{ROOT_CONFIGURATION}'")
-    report = validate_tree(folder)
+    report = validate_tree(folder, layout="scm")
     if report.errors:
         details = [_detail(f) for f in report.errors[:MAX_DETAILS]]
         raise OperationFailed(_where(report.errors[0]), details=details)
@@ -167,8 +168,9 @@ def _detail(finding: Finding) -> dict[str, str]:
     return {"code": finding.code, "target": finding.path, "message": _where(finding)}
 
 
-def defining_files(layout: Layout) -> dict[str, str]:
-    files = {rid: unit.main for unit in layout.units.values() for rid in unit.resource_ids}
+def defining_files(layout: TreeLayout) -> dict[str, str]:
+    units = layout.units.values() if isinstance(layout, Layout) else ()
+    files = {rid: unit.main for unit in units for rid in unit.resource_ids}
     files.update(layout.policy_files)
     return files
 

@@ -7,17 +7,40 @@ UTF-8 become findings, never exceptions, so that ``validate`` can report all of 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from apimsync.formats.textfile import TextStyle, model_text
+from apimsync.formats.jsonpos import json_positions
+from apimsync.formats.textfile import TextStyle, model_text, resolve_inside, write_atomically
 from apimsync.validate.findings import Findings
 
 SCM_ROOT = "api-management"
 EXTRAS_ROOT = "api-management-extras"
 CONFIG_ROOTS = (SCM_ROOT, EXTRAS_ROOT)
 MAX_FILE_BYTES = 16 * 1024 * 1024
-TEXT_SUFFIXES = (".json", ".xml", ".html", ".document", ".css", ".md", ".txt")
+TEXT_SUFFIXES = (
+    ".json",
+    ".xml",
+    ".html",
+    ".document",
+    ".css",
+    ".md",
+    ".txt",
+    ".yaml",
+    ".yml",
+    ".graphql",
+    ".wsdl",
+    ".wadl",
+)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a writer changed below its root: repository-relative paths."""
+
+    written: tuple[str, ...]
+    deleted: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -48,27 +71,52 @@ class SourceFile:
         return model_text(self.text or "")
 
 
-def read_files(root: Path, findings: Findings) -> dict[str, SourceFile]:
-    """Every regular file below the configuration folders of ``root``, keyed by path."""
+def replace_files(root: Path, files: Mapping[str, bytes], previous: Iterable[str]) -> WriteResult:
+    """Make ``root`` hold ``files`` (root-relative path -> bytes): write those whose bytes
+    differ and delete the ``previous`` paths that are no longer among them."""
+    targets = {path: resolve_inside(root, path) for path in files}
+    written = []
+    for path, data in sorted(files.items()):
+        target = targets[path]
+        if not target.is_file() or target.read_bytes() != data:
+            write_atomically(target, data)
+            written.append(path)
+    deleted = []
+    for path in sorted(set(previous) - set(files)):
+        target = resolve_inside(root, path)
+        if target.is_file():
+            target.unlink()
+            deleted.append(path)
+    return WriteResult(tuple(written), tuple(deleted))
+
+
+def read_files(
+    root: Path, findings: Findings, tops: tuple[str, ...] = CONFIG_ROOTS
+) -> dict[str, SourceFile]:
+    """Every regular file below the configuration folders ``tops`` of ``root`` (``""``:
+    root itself, without its hidden entries such as ``.git``), keyed by path."""
     files: dict[str, SourceFile] = {}
-    for top in CONFIG_ROOTS:
-        base = root / top
-        if base.is_symlink():
+    for top in tops:
+        base = root / top if top else root
+        if top and base.is_symlink():
             findings.error(top, 1, 1, "unsafe-path", "is a symbolic link; replace it with a folder")
             continue
         if not base.is_dir():
             continue
-        for relative in _walk(root, base, findings):
+        for relative in _walk(root, base, findings, skip_hidden=not top):
             source = _read_one(root, relative, findings)
             if source is not None:
                 files[relative] = source
     return files
 
 
-def _walk(root: Path, base: Path, findings: Findings) -> list[str]:
+def _walk(root: Path, base: Path, findings: Findings, skip_hidden: bool = False) -> list[str]:
     found: list[str] = []
     for folder, dirs, names in os.walk(base):
         here = Path(folder)
+        if skip_hidden:
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            names = [n for n in names if not n.startswith(".")]
         for name in sorted(dirs):
             if (here / name).is_symlink():
                 link = (here / name).relative_to(root).as_posix()
@@ -108,6 +156,19 @@ def _read_one(root: Path, relative: str, findings: Findings) -> SourceFile | Non
         )
         return None
     return SourceFile.of_text(relative, text)
+
+
+def locate(source: SourceFile | None, pointer: str) -> tuple[int, int]:
+    """Line and column of the value at JSON ``pointer`` in ``source`` (1, 1 if unknown)."""
+    if source is None or source.text is None:
+        return 1, 1
+    try:
+        positions = json_positions(source.text)
+    except ValueError:
+        return 1, 1
+    while pointer and pointer not in positions:
+        pointer = pointer.rsplit("/", 1)[0]
+    return positions.get(pointer, (1, 1))
 
 
 def _position_of_byte(raw: bytes, offset: int) -> tuple[int, int]:

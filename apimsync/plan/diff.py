@@ -29,6 +29,7 @@ from apimsync.model import (
 from apimsync.plan import pointer
 from apimsync.plan.changes import MISSING, Action, Change, FieldChange, Plan
 from apimsync.plan.conflicts import conflicts
+from apimsync.plan.imports import import_updates, reapplied_policies, with_live_schema_ids
 from apimsync.plan.normalize import comparable, comparable_pair, hidden_by_service, link_target
 from apimsync.plan.order import apply_order, identity, stage_of
 from apimsync.plan.revisions import RELEASE_PREFIX, RevisionView, revision_view
@@ -54,6 +55,7 @@ def compute_plan(
     kinds out of the plan.
     """
     live_etags = etags or {}
+    desired = with_live_schema_ids(desired, live)
     view = revision_view(desired, live)
     matching = _match(
         [r for r in desired if r.kind not in ignore_kinds],
@@ -68,6 +70,8 @@ def compute_plan(
         update = _update(wanted, current, etag_of(current.id))
         if update is not None:
             changes.append(update)
+    changes += import_updates(changes, desired, view.live, live_etags)
+    changes += reapplied_policies(changes, desired, view.live, live_etags)
     live_only = [r for r in matching.live_only if not _kept_as_is(r)]
     copies = [r for r in live_only if identity(r.id) in view.copies]
     deletable = [r for r in live_only if _deletable(r) and r not in copies]

@@ -34,6 +34,7 @@ from apimsync.jsonvalue import FrozenMap, thaw
 from apimsync.model import Kind, Resource, make_resource
 from apimsync.plan import pointer
 from apimsync.policy import PolicySyntaxError, canonical_policy
+from apimsync.schemadocs import definitions_of
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,15 @@ SERVER_FILLED = ("/provisioningState", "/createdDateTime", "/updatedDateTime")
 
 _SUBSCRIPTION_KEY_NAMES = {"header": "Ocp-Apim-Subscription-Key", "query": "subscription-key"}
 
+API_IMPORT_ONLY = ("/format", "/value", "/wsdlSelector", "/translateRequiredQueryParameters")
+"""An API's import properties (a specification to import): the service imports them and
+never returns them; what they define is compared as the operations they create."""
+
 RULES: Mapping[Kind, KindRules] = MappingProxyType(
     {
         Kind.API: KindRules(
             "ApiContractProperties",
-            read_only=("/isOnline", "/apiVersionSet", "/sourceApiId"),
+            read_only=("/isOnline", "/apiVersionSet", "/sourceApiId", *API_IMPORT_ONLY),
             defaults={
                 "/type": "http",
                 "/subscriptionRequired": True,
@@ -288,6 +293,16 @@ def _operation(resource_id: str, data: dict[str, Any]) -> None:
                 del parameter["required"]
 
 
+def _schema(resource_id: str, data: dict[str, Any]) -> None:
+    """A swagger-definitions document compares as its object, whichever form it came in
+    (:mod:`apimsync.schemadocs`); another JSON document sent as text as the JSON it holds."""
+    definitions = definitions_of(data)
+    if definitions is not None:
+        data["document"] = {"definitions": definitions}
+    else:
+        _json_document(data)
+
+
 def _version_set(resource_id: str, data: dict[str, Any]) -> None:
     """Only the scheme's own name means something: the service keeps the other one when
     the scheme changes (§15, [AVS20 e6, e7])."""
@@ -296,6 +311,22 @@ def _version_set(resource_id: str, data: dict[str, Any]) -> None:
         data.pop("versionHeaderName", None)
     if scheme != "query":
         data.pop("versionQueryName", None)
+
+
+def _json_document(data: dict[str, Any]) -> None:
+    """A schema document sent as JSON text compares as the JSON it holds: the service
+    keeps some as text (``document.value``) and answers others as the object (those an
+    import creates); a layout that holds documents only as text writes the object so."""
+    document = data.get("document")
+    value = document.get("value") if isinstance(document, dict) and len(document) == 1 else None
+    if not isinstance(value, str) or not value.lstrip().startswith("{"):
+        return
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return
+    if isinstance(parsed, dict):
+        data["document"] = _clean(parsed)
 
 
 def _named_value(resource_id: str, data: dict[str, Any]) -> None:
@@ -338,6 +369,7 @@ _HOOKS: Mapping[Kind, Callable[[str, dict[str, Any]], None]] = MappingProxyType(
     {
         Kind.API: _api,
         Kind.OPERATION: _operation,
+        Kind.API_SCHEMA: _schema,
         Kind.API_VERSION_SET: _version_set,
         Kind.API_RELEASE: _link,
         Kind.PRODUCT_API_LINK: _link,

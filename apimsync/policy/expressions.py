@@ -18,8 +18,12 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from apimsync.errors import ApimsyncError
+
+if TYPE_CHECKING:
+    from apimsync.policy.csharp import SyntaxProblem
 
 XML_SYNTAX = "xml-syntax"
 EXPRESSION_UNBALANCED = "expression-unbalanced"
@@ -34,10 +38,12 @@ _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _REFERENCE = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
 
 # Characters that can change the scanner's state; everything between them is skipped.
-_CODE_STOP = re.compile(r"""[(){}\[\]"'/@$&]""")
-_STRING_STOP = re.compile(r'["\\&]')
+# A regular string ends on its line and code never holds '</', so an expression whose
+# scan meets either has lost a quote or a bracket and runs into the markup after it.
+_CODE_STOP = re.compile(r"""[(){}\[\]"'/@$&<]""")
+_STRING_STOP = re.compile(r'["\\&\r\n]')
 _VERBATIM_STOP = re.compile(r'["&]')
-_INTERPOLATED_STOP = re.compile(r'["\\&{}]')
+_INTERPOLATED_STOP = re.compile(r'["\\&{}\r\n]')
 _INTERPOLATED_VERBATIM_STOP = re.compile(r'["&{}]')
 _LINE_END = re.compile(r"[\r\n]")
 # Frames of the scanner stack that are interpolated strings rather than brackets.
@@ -48,6 +54,14 @@ _TAG_NAME = re.compile(r"""[^ \t\r\n/>"'=<]+""")
 _TAG_CLOSE = re.compile(r"[ \t\r\n]*/?>")
 _ATTRIBUTE = re.compile(r"""[ \t\r\n]*([^ \t\r\n/>"'=<]+)[ \t\r\n]*=[ \t\r\n]*(["'])""")
 _FORBIDDEN = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+# The quote that ends an attribute value: followed by the end of the tag, or by space and
+# another attribute (a name, '=' and a quote; not '==' and not ']' as in code).
+_ATTRIBUTE_ENDS = {
+    quote: re.compile(
+        quote + r"""(?=[ \t\r\n]*/?>|[ \t\r\n]+[A-Za-z_:][-\w:.]*[ \t\r\n]*=[ \t\r\n]*["'])"""
+    )
+    for quote in "\"'"
+}
 # A run of comments, CDATA, processing instructions, end tags, start tags and text in
 # which no expression starts (malformed markup also ends the run).
 _NOT_EXPRESSION = r"(?![ \t\r\n]*@[({])"
@@ -141,6 +155,23 @@ def decode_expression(raw: str) -> str:
     if "&" not in text:
         return text
     return _REFERENCE.sub(_replace_reference, text)
+
+
+def raw_offset(raw: str, offset: int) -> int:
+    """The offset in ``raw`` of the character at ``offset`` of ``decode_expression(raw)``."""
+    if "&" not in raw and "\r" not in raw:
+        return min(offset, len(raw))
+    i = 0
+    for _ in range(offset):
+        if i >= len(raw):
+            break
+        if raw.startswith("\r\n", i):
+            i += 2
+        elif raw[i] == "&":
+            _, i = _read(raw, i)
+        else:
+            i += 1
+    return i
 
 
 def expression_end(text: str, start: int) -> int | None:
@@ -242,6 +273,8 @@ def _step_code(text: str, i: int, stack: list[str]) -> int:
             i = _skip_comment(text, i)
         elif char in "@$":
             return _string_prefix(text, i, char, stack)
+        elif char == "<" and _read(text, i)[0] == "/":
+            return -1
         if i < 0:
             return -1
 
@@ -270,10 +303,12 @@ def _skip_string(text: str, i: int) -> int:
         char, i = _read(text, match.start())
         if char == '"':
             return i
+        if char in "\r\n":
+            return -1
         if char == "\\":
-            if i >= len(text):
+            escaped, i = _read(text, i)
+            if escaped in ("", "\r", "\n"):
                 return -1
-            _, i = _read(text, i)
 
 
 def _skip_verbatim(text: str, i: int) -> int:
@@ -327,8 +362,10 @@ def _step_interpolated(text: str, i: int, stack: list[str]) -> int:
         if verbatim and following == '"':
             return after_following
         stack.pop()
+    elif char in "\r\n":
+        return -1
     elif char == "\\":
-        return -1 if following == "" else after_following
+        return -1 if following in ("", "\r", "\n") else after_following
     elif char in "{}":
         if following == char:
             return after_following
@@ -361,7 +398,7 @@ class _MarkupScanner:
         """Scan text from ``i``; return the offset of the next ``<`` (None at the end)."""
         start = _skip_whitespace(self.text, i)
         if self.text.startswith(_EXPRESSION_STARTS, start):
-            end = self._expression(start, in_attribute=False)
+            end = self._expression(start)
             if end is None:
                 return None
             i = end
@@ -404,25 +441,26 @@ class _MarkupScanner:
     def _attribute_value(self, i: int, quote: str) -> int | None:
         start = _skip_whitespace(self.text, i)
         if self.text.startswith(_EXPRESSION_STARTS, start):
-            end = self._expression(start, in_attribute=True)
+            end = self._expression(start, quote)
             if end is None:
                 return None
             i = end
         return self._after(self.text.find(quote, i), 1)
 
-    def _expression(self, start: int, in_attribute: bool) -> int | None:
+    def _expression(self, start: int, quote: str = "") -> int | None:
+        """Scan the expression at ``start`` (in an attribute delimited by ``quote``, or in
+        text); its end, or None when it never closes (then reported)."""
         end = expression_end(self.text, start)
         if end is None:
-            opener = self.text[start : start + 2]
-            self._fail(
-                start,
-                EXPRESSION_UNBALANCED,
-                f"policy expression '{opener}' never closes: check its brackets, string "
-                "quotes and comments",
-            )
+            self._unbalanced(start, quote)
             return None
-        self.result.expressions.append(ExpressionSpan(start, end, in_attribute))
+        self.result.expressions.append(ExpressionSpan(start, end, in_attribute=bool(quote)))
         return end
+
+    def _unbalanced(self, start: int, quote: str) -> None:
+        error = broken_expression_error(self.text, start, quote, self.lines, self.path)
+        self.result.error = error
+        self.result.error_offset = start
 
     def _fail(self, offset: int, code: str, detail: str) -> None:
         position = self.lines.position(offset)
@@ -430,6 +468,64 @@ class _MarkupScanner:
             self.path, position.line, position.column, code, detail
         )
         self.result.error_offset = offset
+
+
+def broken_expression_error(
+    text: str,
+    start: int,
+    quote: str,
+    lines: LineIndex,
+    path: str,
+    what: str = "never closes",
+) -> PolicySyntaxError:
+    """The error for the expression at ``start`` whose brackets or quotes do not pair up
+    (in an attribute delimited by ``quote``, or in text): where its code goes wrong,
+    judged on where it most likely ends, else where it opens."""
+    opener = text[start : start + 2]
+    opened = lines.position(start)
+    raw = text[start : likely_end(text, start, quote)]
+    problem = _locate_problem(decode_expression(raw)[1:])
+    if problem is None:
+        detail = f"policy expression '{opener}' {what}: check its brackets, string quotes "
+        return PolicySyntaxError(
+            path, opened.line, opened.column, EXPRESSION_UNBALANCED, detail + "and comments"
+        )
+    at = lines.position(start + raw_offset(raw, problem.offset + 1))
+    detail = (
+        f"policy expression '{opener}' (line {opened.line}, column {opened.column}) {what}: "
+        f"{problem.message}"
+    )
+    return PolicySyntaxError(path, at.line, at.column, EXPRESSION_UNBALANCED, detail)
+
+
+def attribute_quote(text: str, start: int) -> str:
+    """The quote that delimits the attribute whose value starts (after spaces) at ``start``."""
+    i = start - 1
+    while i >= 0 and text[i] in _XML_WHITESPACE:
+        i -= 1
+    return text[i] if i >= 0 else ""
+
+
+def likely_end(text: str, start: int, quote: str) -> int:
+    """Where an expression that never closes was most likely meant to end: at the quote
+    that ends its attribute (one followed by ``>``, ``/>`` or another attribute), or
+    before the end tag that follows its text."""
+    if quote in _ATTRIBUTE_ENDS:
+        found = _ATTRIBUTE_ENDS[quote].search(text, start + 2)
+        if found is not None:
+            return found.start()
+        line_end = _LINE_END.search(text, start)
+        return len(text) if line_end is None else line_end.start()
+    end_tag = text.find("</", start)
+    return len(text) if end_tag < 0 else end_tag
+
+
+def _locate_problem(code: str) -> SyntaxProblem | None:
+    # The C# grammar is loaded only for a document that is already broken.
+    from apimsync.policy.csharp import locate_syntax_problem
+
+    code = code.rstrip()
+    return locate_syntax_problem(code) if code else None
 
 
 def _skip_whitespace(text: str, i: int) -> int:

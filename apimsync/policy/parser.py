@@ -35,7 +35,10 @@ from apimsync.policy.expressions import (
     LineIndex,
     PolicySyntaxError,
     Position,
+    attribute_quote,
+    broken_expression_error,
     decode_expression,
+    raw_offset,
     scan_markup,
     start_tag_attributes,
 )
@@ -44,6 +47,7 @@ __all__ = [
     "EXPRESSION_UNBALANCED",
     "XML_FORBIDDEN",
     "XML_SYNTAX",
+    "DocumentExpression",
     "PolicyComment",
     "PolicyDocument",
     "PolicySyntaxError",
@@ -79,6 +83,19 @@ class PolicyComment:
 
 
 @dataclass(frozen=True)
+class DocumentExpression:
+    """An expression of a document: its offset in the text, its raw text (as written,
+    perhaps entity-escaped) and its meaning (decoded), both from its ``@``, and the raw
+    text that follows it in the same attribute value or run of text (normally none)."""
+
+    start: int
+    raw: str
+    text: str
+    in_attribute: bool
+    trailing: str
+
+
+@dataclass(frozen=True)
 class PolicyDocument:
     """A parsed policy document: an ElementTree tree plus where each part came from."""
 
@@ -99,6 +116,18 @@ class PolicyDocument:
     def namespace_prefixes(self) -> Mapping[str, str]:
         """Namespace URI -> the prefix first declared for it ("" for a default namespace)."""
         return {} if self._source is None else self._source.layout.prefixes
+
+    @property
+    def expressions(self) -> tuple[DocumentExpression, ...]:
+        """Every policy expression of the document, in document order."""
+        return () if self._source is None else self._source.expressions
+
+    def expression_position(self, expression: DocumentExpression, offset: int) -> Position:
+        """Where the character at ``offset`` of an expression's meaning is written."""
+        if self._source is None:
+            return Position(1, 1)
+        at = expression.start + raw_offset(expression.raw + expression.trailing, offset)
+        return self._source.lines.position(at)
 
     def position(self, element: Element) -> Position:
         """Where the element's start tag ``<`` is; ValueError for an element not parsed here."""
@@ -195,6 +224,7 @@ class _Source:
         self.original = text
         self.path = path
         self.lines = lines
+        self.spans = spans
         self.restored = [decode_expression(text[span.start : span.end]) for span in spans]
         self.marker = _choose_marker(text, path) if spans else "\ue000"
         self._original_starts = [span.start for span in spans]
@@ -266,6 +296,27 @@ class _Source:
         )
 
     @cached_property
+    def expressions(self) -> tuple[DocumentExpression, ...]:
+        return tuple(
+            DocumentExpression(
+                span.start,
+                self.original[span.start : span.end],
+                text,
+                span.in_attribute,
+                self._trailing(span),
+            )
+            for span, text in zip(self.spans, self.restored, strict=True)
+        )
+
+    def _trailing(self, span: ExpressionSpan) -> str:
+        if span.in_attribute:
+            quote = attribute_quote(self.original, span.start)
+            end = self.original.find(quote, span.end) if quote else -1
+        else:
+            end = self.original.find("<", span.end)
+        return self.original[span.end : end if end >= 0 else len(self.original)]
+
+    @cached_property
     def layout(self) -> _Layout:
         """Where elements and comments start, and the namespace prefixes the document uses."""
         offsets: list[int] = []
@@ -327,9 +378,22 @@ class _Source:
         starts = [0, *(match.end() for match in _LINE_BREAK.finditer(self.text))]
         offset = starts[min(max(line, 1), len(starts)) - 1] + column
         reason = str(error).rpartition(": line ")[0] or "syntax error"
-        self._raise(
-            self.original_offset(min(offset, len(self.text))), f"not well-formed XML: {reason}"
-        )
+        offset = self.original_offset(min(offset, len(self.text)))
+        self._expression_ending_early(offset)
+        self._raise(offset, f"not well-formed XML: {reason}")
+
+    def _expression_ending_early(self, offset: int) -> None:
+        """An XML error after an expression that closed before its attribute value or
+        text did is that expression's: it lost a bracket or quote, and the code after
+        where it closed is not XML. (No real policy has text after an expression.)"""
+        for span in self.spans:
+            if span.start >= offset:
+                return
+            if self._trailing(span).strip(" \t\r\n"):
+                quote = attribute_quote(self.original, span.start) if span.in_attribute else ""
+                raise broken_expression_error(
+                    self.original, span.start, quote, self.lines, self.path, "ends too early"
+                )
 
     def _raise(self, offset: int, detail: str, code: str = XML_SYNTAX) -> NoReturn:
         position = self.lines.position(offset)

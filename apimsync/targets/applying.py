@@ -29,6 +29,8 @@ from apimsync.jsonvalue import thaw
 from apimsync.model import Kind
 from apimsync.plan.changes import Action, Change, Plan
 from apimsync.plan.order import dependency_levels, identity
+from apimsync.schemadocs import as_sent
+from apimsync.targets.apiwrites import ApiWrites
 from apimsync.targets.armids import api_key, expand_ids, path_names
 from apimsync.targets.calls import (
     CallCancelled,
@@ -240,6 +242,7 @@ class PlanApplier:
         self.parallelism = max(1, parallelism)
         self.outcomes = _Outcomes(on_event)
         self.dependencies = Dependencies(plan.changes)
+        self.api_writes = ApiWrites(session, plan)
         self._actions = {identity(c.resource_id): c.action.value for c in plan.changes}
         self._stop = threading.Event()
         session.on_retry = self._retried
@@ -333,6 +336,11 @@ class PlanApplier:
         if change.action is Action.DELETE and failure.status == 404:
             self.outcomes.record(change, APPLIED, "it was already gone")
             return
+        if change.action is Action.DELETE and failure.status == 200:
+            # The service answers 200 to an API delete (recorded), which the SDK 5.0's
+            # long-running delete does not expect: the resource is gone all the same.
+            self.outcomes.record(change, APPLIED)
+            return
         if failure.status != 412:
             self.outcomes.record(change, FAILED, failure.reason)
             return
@@ -351,8 +359,12 @@ class PlanApplier:
             return APPLIED
         if change.action is Action.CREATE and _is_built_in_group(change):
             return SKIPPED
+        if self.api_writes.covers(change):
+            return APPLIED
         if_match = change.etag if change.action is Action.UPDATE and endpoint.etags else None
+        if_match = self.api_writes.if_match(change, if_match)
         body = self._body(change)
+        self.api_writes.prepare(change, body)
         if endpoint.lro:
             # The SDK raises on the 202 the real service may answer (see longrunning).
             what = f"{change.action.value} '{change.resource_id}'"
@@ -374,12 +386,10 @@ class PlanApplier:
         options = dict(endpoint.delete_options)
         if endpoint.etags:
             options["if_match"] = change.etag or "*"
-        if change.kind is Kind.API and ";rev=" not in change.resource_id:
-            options["delete_revisions"] = True
         if endpoint.lro_delete:
-            # The SDK raises on the 200 the real service answers (see longrunning).
-            query = {"deleteRevisions": "true"} if options.get("delete_revisions") else {}
-            headers = {"If-Match": str(options["if_match"])} if "if_match" in options else {}
+            # The SDK refuses the 200 the real service answered (see longrunning).
+            query = {"deleteRevisions": "true"} if ";rev=" not in change.resource_id else {}
+            headers = {"If-Match": options["if_match"]} if "if_match" in options else {}
             what = f"delete '{change.resource_id}'"
             delete_and_wait(
                 self.session, change.resource_id, what=what, headers=headers, query=query
@@ -394,6 +404,8 @@ class PlanApplier:
             self._fill_secret(change, properties)
         if resource.kind in (Kind.POLICY, Kind.POLICY_FRAGMENT):
             properties.setdefault("format", "rawxml")
+        if resource.kind is Kind.API_SCHEMA:
+            properties = as_sent(properties)
         expand_ids(self.session.target.service_path, resource.kind, properties)
         return {"properties": properties}
 

@@ -73,8 +73,13 @@ def delete_and_wait(
 
 def _send_and_wait(session: Session, request: HttpRequest, resource_id: str, what: str) -> None:
     response = session.call(what, _sender(session, request), resource_id)
-    if response.status_code != 202:
-        return
+    if response.status_code == 202:
+        _wait(session, response, resource_id, what)
+
+
+def _wait(session: Session, accepted: HttpResponse, resource_id: str, what: str) -> None:
+    """Poll the status link of a ``202`` answer until the write is done."""
+    response = accepted
     link = _status_link(session, response, what)
     started = time.monotonic()
     while True:

@@ -14,24 +14,35 @@ import tempfile
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from apimsync.environments import Overlay, OverlayError, apply_overlay, load_overlay
-from apimsync.formats.scm.layout import Layout
-from apimsync.formats.scm.reader import read_tree
-from apimsync.formats.scm.writer import render_tree
+from apimsync.environments import Overlay, OverlayError, apply_overlay, overlay_warnings
+from apimsync.formats.layouts import (
+    Location,
+    TreeLayout,
+    detect_layout,
+    load_environment,
+    read_tree,
+    render_tree,
+)
 from apimsync.validate.findings import Finding
 from apimsync.validate.tree import ValidationReport, validate_files
 
 
 def validate_environment(
-    root: Path, name: str, environ: Mapping[str, str], focus: Collection[str] | None = None
+    root: Path,
+    name: str,
+    environ: Mapping[str, str],
+    focus: Collection[str] | None = None,
+    location: Location | None = None,
 ) -> ValidationReport:
-    """Validate ``root`` with the overlay ``environments/<name>.json`` applied."""
-    base = read_tree(root)
+    """Validate ``root`` with the overlay of environment ``name`` applied
+    (``environments/<name>.json``, or an APIOps ``configuration.<name>.yaml``)."""
+    location = location or detect_layout(root)
+    base = read_tree(root, location)
     try:
-        overlay = load_overlay(root, name, environ)
+        overlay = load_environment(root, location, name, environ)
         merged = apply_overlay(base.configuration, overlay, skip_missing=focus is not None)
     except OverlayError as error:
-        report = validate_files(root, focus)
+        report = validate_files(root, focus, location)
         return _with_findings(report, root, [*report.findings, *error.findings])
     rendered = render_tree(merged, base.layout)
     changed = {
@@ -44,9 +55,10 @@ def validate_environment(
             target = Path(temp) / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        report = validate_files(Path(temp), None if focus is None else {*focus, *changed})
+        report = validate_files(Path(temp), None if focus is None else {*focus, *changed}, location)
+    notes = overlay_warnings(base.configuration, overlay)
     located = [_locate(f, changed, overlay, report.layout) for f in report.findings]
-    result = _with_findings(report, root, located)
+    result = _with_findings(report, root, [*located, *notes])
     return dataclasses.replace(result, files_checked=report.files_checked + 1)
 
 
@@ -57,7 +69,7 @@ def _with_findings(
     return dataclasses.replace(report, root=root, findings=tuple(ordered))
 
 
-def _locate(finding: Finding, changed: set[str], overlay: Overlay, layout: Layout) -> Finding:
+def _locate(finding: Finding, changed: set[str], overlay: Overlay, layout: TreeLayout) -> Finding:
     """Point a finding in a file the overlay rewrote at the overlay entry responsible."""
     if finding.path not in changed:
         return finding
@@ -65,21 +77,18 @@ def _locate(finding: Finding, changed: set[str], overlay: Overlay, layout: Layou
         patch = overlay.patch_for(resource_id)
         if policy_file == finding.path and patch is not None and "value" in patch.files:
             return dataclasses.replace(finding, path=patch.files["value"])
-    for unit in layout.units.values():
-        if finding.path not in unit.files:
-            continue
-        for resource_id in sorted(unit.resource_ids):
-            patch = overlay.patch_for(resource_id)
-            if patch is not None:
-                message = (
-                    f"{finding.message} (in {finding.path}:{finding.line}:{finding.column} "
-                    f"with this overlay applied)"
-                )
-                return dataclasses.replace(
-                    finding,
-                    path=overlay.path,
-                    line=patch.line,
-                    column=patch.column,
-                    message=message,
-                )
+    for resource_id in layout.resources_in(finding.path):
+        patch = overlay.patch_for(resource_id)
+        if patch is not None:
+            message = (
+                f"{finding.message} (in {finding.path}:{finding.line}:{finding.column} "
+                f"with this overlay applied)"
+            )
+            return dataclasses.replace(
+                finding,
+                path=overlay.path,
+                line=patch.line,
+                column=patch.column,
+                message=message,
+            )
     return finding

@@ -135,6 +135,8 @@ ENVIRONMENT_KIND = "environment"
 
 
 def schema_path(kind: str) -> Path:
+    if "/" in kind:  # a family of its own: "apiops/api" is schemas/apiops/api.schema.json
+        return schemas_dir() / f"{kind}.schema.json"
     if kind == ENVIRONMENT_KIND:
         return schemas_dir() / "environments" / f"{kind}.schema.json"
     family = "extras" if kind in _EXTRAS_KINDS.values() else "scm"
@@ -205,11 +207,14 @@ def inline_local_refs(schema: dict[str, Any]) -> dict[str, Any]:
     return {key: walk(value, frozenset()) for key, value in schema.items()}
 
 
-def check_json_file(path: str, text: str, findings: Findings) -> Any | None:
-    """Parse ``text`` and check it against the schema for ``path``; return the document.
+def check_json_file(
+    path: str, text: str, findings: Findings, kind: str | None = None
+) -> Any | None:
+    """Parse ``text`` and check it against the schema ``kind`` (by default the one
+    :func:`json_file_kind` names for ``path``); return the document.
 
-    Returns None (after a ``json-syntax`` finding) when the text is not JSON. Files that
-    :func:`json_file_kind` does not know are parsed but not checked further.
+    Returns None (after a ``json-syntax`` finding) when the text is not JSON. Files
+    without a schema are parsed but not checked further.
     """
     try:
         document = parse_json(text)
@@ -217,7 +222,7 @@ def check_json_file(path: str, text: str, findings: Findings) -> Any | None:
         message = f"not valid JSON: {error.message}"
         findings.error(path, error.line, error.column, JSON_SYNTAX, message)
         return None
-    kind = json_file_kind(path)
+    kind = kind or json_file_kind(path)
     if kind is not None:
         findings.extend(schema_findings(path, text, document, kind))
     return document

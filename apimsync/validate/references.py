@@ -14,10 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from apimsync.formats.layouts import TreeLayout
 from apimsync.formats.scm.kinds import ROOT_CONFIGURATION
-from apimsync.formats.scm.layout import Layout
-from apimsync.formats.scm.reader import locate
-from apimsync.model import Configuration, Kind, Resource, api_id_without_revision, last_segment
+from apimsync.model import Configuration, Kind, Resource, last_segment
 from apimsync.policy.parser import Position
 from apimsync.policy.references import PolicyReference
 from apimsync.validate.findings import Findings
@@ -34,7 +33,9 @@ class LocatedReference:
 
 
 class ReferenceChecker:
-    def __init__(self, configuration: Configuration, layout: Layout, findings: Findings) -> None:
+    def __init__(
+        self, configuration: Configuration, layout: TreeLayout, findings: Findings
+    ) -> None:
         self.configuration = configuration
         self.layout = layout
         self.findings = findings
@@ -93,24 +94,20 @@ class ReferenceChecker:
         export without backends may come from an instance that has them."""
         if self.backends or ROOT_CONFIGURATION not in self.layout.files:
             return True
-        declared = self.layout.declared_module_version
+        declared = getattr(self.layout, "declared_module_version", None)  # scm exports only
         return declared is not None and declared >= FIRST_MODULE_WITH_BACKENDS
 
     def _missing_message(self, what: str, name: str) -> str:
-        if what == "backend":
-            return (
-                f"names backend '{name}', which is not in api-management/backends/; "
-                "add it or fix the name"
-            )
-        folder = {
-            "policy fragment": "policyFragments",
-            "logger": "loggers",
-            "named value": "namedValues",
+        kind = {
+            "backend": Kind.BACKEND,
+            "policy fragment": Kind.POLICY_FRAGMENT,
+            "logger": Kind.LOGGER,
+            "named value": Kind.NAMED_VALUE,
         }[what]
-        return (
-            f"names {what} '{name}', which is not in api-management-extras/{folder}/; "
-            "add it there or fix the name"
-        )
+        where = self.layout.home_of(kind)
+        if what == "backend":
+            return f"names backend '{name}', which is not in {where}; add it or fix the name"
+        return f"names {what} '{name}', which is not in {where}; add it there or fix the name"
 
     def _report(
         self,
@@ -153,7 +150,7 @@ class ReferenceChecker:
                     column,
                     "unknown-logger",
                     f"names logger '{logger_id}', which is not in "
-                    "api-management-extras/loggers/; add it or fix the id",
+                    f"{self.layout.home_of(Kind.LOGGER)}; add it or fix the id",
                 )
 
     def _check_api_paths(self) -> None:
@@ -209,38 +206,14 @@ class ReferenceChecker:
                     column,
                     "unknown-version-set",
                     f"names version set '{version_set}', which is not in "
-                    "api-management/apiVersionSets/; add it or fix the id",
+                    f"{self.layout.home_of(Kind.API_VERSION_SET)}; add it or fix the id",
                 )
 
     # -- positions ---------------------------------------------------------------------
 
     def _where(self, resource: Resource, pointer: str) -> tuple[str, int, int]:
         """File, line and column of ``pointer`` inside the document that holds ``resource``."""
-        anchor = resource.id
-        prefix = ""
-        if resource.kind is Kind.OPERATION:
-            anchor = api_id_without_revision(resource.parent or "")
-            anchor = resource.parent or anchor
-            prefix = self._operation_pointer(anchor, resource.id)
-        unit = self.layout.units.get(anchor)
-        if unit is None:
-            return "api-management", 1, 1
-        line, column = locate(self.layout.files.get(unit.main), prefix + _scm_pointer(pointer))
-        return unit.main, line, column
-
-    def _operation_pointer(self, api_id: str, operation_id: str) -> str:
-        unit = self.layout.units.get(api_id)
-        operations = (
-            unit.document.get("operations") if unit and isinstance(unit.document, dict) else None
-        )
-        for index, entry in enumerate(operations or []):
-            if isinstance(entry, dict) and entry.get("id") == operation_id:
-                return f"/operations/{index}"
-        return ""
-
-
-def _scm_pointer(pointer: str) -> str:
-    return "/name" if pointer == "/displayName" else pointer
+        return self.layout.locate(resource, pointer)
 
 
 def _strings(value: Any, pointer: str) -> Iterable[tuple[str, str]]:

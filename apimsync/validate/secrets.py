@@ -16,8 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from apimsync.formats.scm.layout import Layout
-from apimsync.formats.scm.reader import locate
+from apimsync.formats.layouts import TreeLayout
 from apimsync.model import Configuration, Kind, Resource
 from apimsync.validate.findings import Findings
 
@@ -61,7 +60,7 @@ _KEY_HEADER_VALUE = re.compile(
 _PASSWORD_ATTRIBUTE = re.compile(r"\bpassword\s*=\s*\"(?!\s*\{\{)(?!\s*@)([^\"]+)\"")
 
 
-def check_secrets(configuration: Configuration, layout: Layout, findings: Findings) -> None:
+def check_secrets(configuration: Configuration, layout: TreeLayout, findings: Findings) -> None:
     """Warn about every secret-looking literal in the configuration's files."""
     for resource in configuration.of_kind(Kind.POLICY, Kind.POLICY_FRAGMENT):
         path = layout.policy_files.get(resource.id)
@@ -75,7 +74,7 @@ def check_secrets(configuration: Configuration, layout: Layout, findings: Findin
                 findings.warning(path, line, column, CODE, _message(what))
 
 
-def _check_policy_file(path: str, layout: Layout, findings: Findings) -> None:
+def _check_policy_file(path: str, layout: TreeLayout, findings: Findings) -> None:
     source = layout.files.get(path)
     text = source.text if source is not None else None
     if not text:
@@ -170,9 +169,5 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def _where(layout: Layout, resource: Resource, pointer: str) -> tuple[str, int, int]:
-    unit = layout.units.get(resource.id)
-    if unit is None:
-        return "api-management", 1, 1
-    line, column = locate(layout.files.get(unit.main), pointer)
-    return unit.main, line, column
+def _where(layout: TreeLayout, resource: Resource, pointer: str) -> tuple[str, int, int]:
+    return layout.locate(resource, pointer)

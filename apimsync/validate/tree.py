@@ -13,15 +13,20 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from apimsync.errors import UsageError
-from apimsync.formats.files import CONFIG_ROOTS, SCM_ROOT
-from apimsync.formats.scm.layout import Layout
-from apimsync.formats.scm.reader import ReadResult, read_tree
+from apimsync.formats.layouts import (
+    Location,
+    ReadResult,
+    TreeLayout,
+    detect_layout,
+    locate_configuration,
+    read_tree,
+)
 from apimsync.model import Configuration, Kind, Policy
 from apimsync.policy.parser import PolicySyntaxError, parse_policy
 from apimsync.policy.references import policy_references
+from apimsync.validate.expressions import check_expressions
 from apimsync.validate.findings import Finding, Findings, Severity
-from apimsync.validate.json_checks import check_json_file, json_file_kind
+from apimsync.validate.json_checks import check_json_file
 from apimsync.validate.policy_rules import PolicyScope, check_policy
 from apimsync.validate.references import LocatedReference, ReferenceChecker
 from apimsync.validate.secrets import check_secrets
@@ -33,7 +38,7 @@ class ValidationReport:
     findings: tuple[Finding, ...]
     files_checked: int
     configuration: Configuration
-    layout: Layout
+    layout: TreeLayout
 
     @property
     def errors(self) -> list[Finding]:
@@ -52,28 +57,27 @@ def validate_tree(
     environment: str | None = None,
     environ: Mapping[str, str] | None = None,
     focus: Collection[str] | None = None,
+    layout: str | None = None,
 ) -> ValidationReport:
-    """Validate the configuration below ``root`` (the folder holding ``api-management/``),
-    with the overlay of ``environment`` applied when one is named. With ``focus``, only
-    those files are checked on their own (schemas, policy rules); every file is still read
-    for the references between them."""
-    if not root.is_dir():
-        raise UsageError(f"{root} is not a folder; pass the folder that holds {SCM_ROOT}/")
-    if not any((root / top).is_dir() for top in CONFIG_ROOTS):
-        raise UsageError(
-            f"{root} holds no {SCM_ROOT}/ folder; pass the folder of the repository that does"
-        )
+    """Validate the configuration below ``root`` (the folder holding ``api-management/``
+    or an APIOps artifact folder; ``layout`` forces one), with the overlay of
+    ``environment`` applied when one is named. With ``focus``, only those files are
+    checked on their own (schemas, policy rules); every file is still read for the
+    references between them."""
+    location = locate_configuration(root, layout)
     if environment is not None:
         from apimsync.validate.environment import validate_environment
 
         environ = os.environ if environ is None else environ
-        return validate_environment(root, environment, environ, focus)
-    return validate_files(root, focus)
+        return validate_environment(root, environment, environ, focus, location)
+    return validate_files(root, focus, location)
 
 
-def validate_files(root: Path, focus: Collection[str] | None = None) -> ValidationReport:
+def validate_files(
+    root: Path, focus: Collection[str] | None = None, location: Location | None = None
+) -> ValidationReport:
     """Validate the files below ``root`` as they are (no overlay)."""
-    result = read_tree(root)
+    result = read_tree(root, location or detect_layout(root))
     checked = set(result.layout.files if focus is None else focus)
     findings = Findings()
     findings.extend(result.findings)
@@ -81,8 +85,9 @@ def validate_files(root: Path, focus: Collection[str] | None = None) -> Validati
     for path, source in sorted(result.layout.files.items()):
         if path not in checked or source.text is None or path in failed_json:
             continue
-        if json_file_kind(path):
-            check_json_file(path, source.text.removeprefix("\ufeff"), findings)
+        kind = result.layout.schema_kind(path)
+        if kind is not None:
+            check_json_file(path, source.text.removeprefix("\ufeff"), findings, kind)
     references = list(_check_policies(result, findings, checked))
     ReferenceChecker(result.configuration, result.layout, findings).check_all(references)
     check_secrets(result.configuration, result.layout, findings)
@@ -137,6 +142,7 @@ def _check_policies(
             findings.error(path, error.line, error.column, error.code, error.detail)
             continue
         check_policy(document, _scope_of(resource), findings)
+        check_expressions(document, findings)
         for reference in policy_references(document):
             yield LocatedReference(path, reference)
 

@@ -81,7 +81,7 @@ def test_the_secret_is_nowhere_but_on_the_instance(
     run = Runner(emulator, "a", repo)
     plan_file = tmp_path / "plan.json"
 
-    deployed = run("deploy", "--env", "dev", "--yes", "--verbose", secret=True)
+    deployed = run("deploy", "--env", "dev", "--yes", "--prune", "--verbose", secret=True)
     backend = repo / "api-management" / "backends" / "openaifour" / "configuration.json"
     backend.write_text(backend.read_text().replace("openaifour.openai", "openaifour-2.openai"))
     git(repo, "commit", "-q", "-a", "-m", "move the spill-over backend")

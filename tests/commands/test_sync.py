@@ -22,11 +22,12 @@ import pytest
 
 from apimsync.emulator import EmulatorProcess
 from apimsync.formats.scm.reader import read_tree
-from apimsync.model import GLOBAL_POLICY_ID, Kind, Resource
+from apimsync.model import Configuration
 from apimsync.plan.diff import compute_plan
 from apimsync.targets.connection import read_connection_file
 from apimsync.validate.tree import validate_tree
 from tests.conftest import CORPUS, EXPORTS, REPO, tree_bytes
+from tests.reliability.helpers import live_configuration
 
 SERVICES = tuple(f"svc{n}" for n in range(40))
 EXAMPLE = REPO / "examples" / "openai-usage"
@@ -66,6 +67,10 @@ class Instance:
         if expect is not None:
             assert result.returncode == expect, result.stdout + result.stderr
         return result
+
+    def live(self) -> Configuration:
+        """What the instance holds, read with the library."""
+        return live_configuration(self.emulator.data_dir / "connection.json", self.service)
 
     def plan_json(self, directory: Path, *extra: str) -> dict[str, object]:
         result = self.run("plan", "--dir", directory, "--format", "json", *extra)
@@ -149,36 +154,33 @@ SOURCES = [CORPUS / name for name in EXPORTS] + [EXAMPLE]
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
 def test_full_cycle_plan_deploy_plan_pull(instance: Instance, source: Path, tmp_path: Path) -> None:
+    """deploy (the files are the whole truth: --prune), then plan is empty, then a pull
+    leaves git status clean, then a pull into an empty folder validates and plans empty."""
     repo = workdir(tmp_path, source)
-    expected = len([r for r in read_tree(repo).configuration if not _exists_on_new_instance(r)])
+    files = {r.id.casefold() for r in read_tree(repo).configuration}
+    new_instance = {r.id.casefold() for r in instance.live()}
 
-    first = instance.plan_json(repo)
-    instance.run("deploy", "--dir", repo, "--yes")
-    second = instance.run("plan", "--dir", repo, "--detailed-exitcode")
+    first = instance.plan_json(repo, "--prune")
+    instance.run("deploy", "--dir", repo, "--yes", "--prune")
+    second = instance.run("plan", "--dir", repo, "--prune", "--detailed-exitcode")
     instance.run("pull", "--dir", repo)
     status = git(repo, "status", "--porcelain")
     fresh = tmp_path / "fresh"
     instance.run("pull", "--dir", fresh)
 
-    summary = first["summary"]
-    assert isinstance(summary, dict)
-    assert summary["add"] == expected, first
-    assert summary["change"] <= 1 and summary["destroy"] == 0  # the default global policy
+    changes = first["changes"]
+    assert isinstance(changes, list)
+    for change in changes:
+        key = str(change["id"]).casefold()
+        if change["action"] == "delete":
+            assert key in new_instance and key not in files, change["id"]
+        else:
+            assert key in files, change["id"]
     assert "No changes" in second.stdout
     assert status == "", status
     instance.run("validate", fresh)
     pulled = read_tree(fresh).configuration
-    portal = frozenset({Kind.PORTAL_SIGNUP, Kind.PORTAL_DELEGATION})  # the emulator has none
-    assert compute_plan(read_tree(repo).configuration, pulled, ignore_kinds=portal).is_empty
-
-
-def _exists_on_new_instance(resource: Resource) -> bool:
-    """Built-in groups, the global policy and portal settings come with every instance."""
-    return (
-        resource.id == GLOBAL_POLICY_ID
-        or resource.kind in (Kind.PORTAL_SIGNUP, Kind.PORTAL_DELEGATION)
-        or (resource.kind is Kind.GROUP and resource.properties.get("type") == "system")
-    )
+    assert compute_plan(read_tree(repo).configuration, pulled).is_empty
 
 
 def test_one_field_edit_is_one_update_and_one_write(instance: Instance, tmp_path: Path) -> None:

@@ -215,11 +215,11 @@ def error_of(text: str) -> PolicySyntaxError:
     return raised.value
 
 
-def test_an_unclosed_expression_is_reported_where_it_opens() -> None:
+def test_an_unclosed_expression_is_reported_where_it_goes_wrong() -> None:
     error = error_of('<policies>\n  <inbound>\n    <set-body>@{ return "x"; </set-body>\n')
-    assert (error.code, error.line, error.column) == (EXPRESSION_UNBALANCED, 3, 15)
-    assert str(error).startswith("api-management/policies/global.xml:3:15: ")
-    assert "never closes" in error.message
+    assert (error.code, error.line, error.column) == (EXPRESSION_UNBALANCED, 3, 29)
+    assert str(error).startswith("api-management/policies/global.xml:3:29: ")
+    assert "'@{' (line 3, column 15) never closes: '}' expected" in error.message
 
 
 def test_broken_xml_outside_expressions_is_an_xml_syntax_error() -> None:

@@ -140,15 +140,30 @@ def _current_id(resource_id: str, current: Mapping[str, str]) -> str:
 _NOT_MODELLED = frozenset({"tenantAccess", "user", "groupUser", "subscription"})
 
 
+NEW_INSTANCE_CONTENT = ("/apis/echo-api", "/products/starter", "/products/unlimited")
+"""What a new instance holds besides built-in groups and the global policy: echo-api and
+the two starter products, with their operations, policies and links (catalogue §3.5)."""
+
+
 def stored_ids(data_dir: Path, service: str) -> set[str]:
-    """The ids the store holds, less what every instance has (built-in groups, the
-    global policy)."""
+    """The ids the store holds, less what every new instance has (built-in groups, the
+    global policy, echo-api and the starter products)."""
     return {
         resource_id
         for resource_id, props in stored(data_dir, service).items()
         if resource_id != GLOBAL_POLICY_ID
         and not (resource_id.startswith("/groups/") and props.get("type") == "system")
+        and not resource_id.startswith(tuple(f"{p}/" for p in NEW_INSTANCE_CONTENT))
+        and resource_id not in NEW_INSTANCE_CONTENT
+        and not _administrators_link(resource_id, props)
     }
+
+
+def _administrators_link(resource_id: str, props: dict[str, Any]) -> bool:
+    """The link to Administrators the service gives every new product (§8.1)."""
+    return "/groupLinks/" in resource_id and str(props.get("groupId", "")).endswith(
+        "/groups/administrators"
+    )
 
 
 def target_of(connection_file: Path, service: str) -> Target:
@@ -169,9 +184,11 @@ def live_configuration(connection_file: Path, service: str) -> Configuration:
 
 
 def comes_with_instance(resource: Resource) -> bool:
-    """Built-in groups, the global policy and portal settings exist on every instance."""
+    """Built-in groups, the global policy and portal settings exist on every instance, and
+    every product is linked to Administrators."""
     return (
         resource.id == GLOBAL_POLICY_ID
+        or _administrators_link(resource.id, dict(resource.properties))
         or resource.kind in (Kind.PORTAL_SIGNUP, Kind.PORTAL_DELEGATION)
         or (resource.kind is Kind.GROUP and resource.properties.get("type") == "system")
     )

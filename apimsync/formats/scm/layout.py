@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from apimsync.formats.files import SourceFile
-from apimsync.formats.scm.kinds import DEFAULT_MODULE_VERSION, UnitKind
-from apimsync.model import Configuration
+from apimsync.formats.files import SCM_ROOT, SourceFile, locate
+from apimsync.formats.layouts import SCM, Location
+from apimsync.formats.scm.kinds import DEFAULT_MODULE_VERSION, UNIT_BY_KIND, UnitKind
+from apimsync.model import Configuration, Kind, Resource
+from apimsync.validate.json_checks import json_file_kind
 
 ROOT_ANCHOR = "/"
 
@@ -44,6 +46,10 @@ class Layout:
     """Id of each policy and policy fragment -> the file its XML was read from."""
 
     @property
+    def location(self) -> Location:
+        return SCM
+
+    @property
     def unit_files(self) -> frozenset[str]:
         return frozenset(path for unit in self.units.values() for path in unit.files)
 
@@ -61,6 +67,52 @@ class Layout:
     def main_of(self, anchor: str) -> str | None:
         unit = self.units.get(anchor)
         return unit.main if unit else None
+
+    def locate(self, resource: Resource, pointer: str) -> tuple[str, int, int]:
+        """File, line and column of ``pointer`` (into the resource's ARM properties) in
+        the document that holds ``resource``."""
+        anchor = resource.id
+        prefix = ""
+        if resource.kind is Kind.OPERATION:
+            anchor = resource.parent or anchor
+            prefix = self._operation_pointer(anchor, resource.id)
+        unit = self.units.get(anchor)
+        if unit is None:
+            return SCM_ROOT, 1, 1
+        line, column = locate(self.files.get(unit.main), prefix + _scm_pointer(pointer))
+        return unit.main, line, column
+
+    def resources_in(self, path: str) -> list[str]:
+        """The ids of the resources ``path`` holds (part of), sorted."""
+        for unit in self.units.values():
+            if path in unit.files:
+                return sorted(unit.resource_ids)
+        return []
+
+    def home_of(self, kind: Kind) -> str:
+        """The folder that holds resources of ``kind`` (for messages)."""
+        unit = UNIT_BY_KIND.get(kind)
+        return f"{unit.folder}/" if unit is not None else f"{SCM_ROOT}/"
+
+    def schema_kind(self, path: str) -> str | None:
+        """The JSON schema ``path`` is checked against; None: not checked."""
+        return json_file_kind(path)
+
+    def _operation_pointer(self, api_id: str, operation_id: str) -> str:
+        unit = self.units.get(api_id)
+        operations = (
+            unit.document.get("operations") if unit and isinstance(unit.document, dict) else None
+        )
+        for index, entry in enumerate(operations or []):
+            if isinstance(entry, dict) and entry.get("id") == operation_id:
+                return f"/operations/{index}"
+        return ""
+
+
+def _scm_pointer(pointer: str) -> str:
+    """A pointer into ARM properties as the scm documents spell it (``name`` is the
+    display name there)."""
+    return "/name" if pointer == "/displayName" else pointer
 
 
 def _case_index(files: Mapping[str, SourceFile]) -> dict[str, str]:

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from apimsync.errors import ModelError
-from apimsync.formats.files import CONFIG_ROOTS, SourceFile, read_files
+from apimsync.formats.files import CONFIG_ROOTS, SourceFile, locate, read_files
 from apimsync.formats.jsonpos import (
     JsonSyntaxError,
     check_document,
@@ -427,21 +427,6 @@ class _TreeReader:
     def error(self, path: str, pointer: str, code: str, message: str) -> None:
         line, column = locate(self.files.get(path), pointer)
         self.findings.error(path, line, column, code, message)
-
-
-def locate(source: SourceFile | None, pointer: str) -> tuple[int, int]:
-    """Line and column of the value at JSON ``pointer`` in ``source`` (1, 1 if unknown)."""
-    if source is None or source.text is None:
-        return 1, 1
-    from apimsync.formats.jsonpos import json_positions
-
-    try:
-        positions = json_positions(source.text)
-    except ValueError:
-        return 1, 1
-    while pointer and pointer not in positions:
-        pointer = pointer.rsplit("/", 1)[0]
-    return positions.get(pointer, (1, 1))
 
 
 def _current_revision_paths(documents: list[tuple[str, dict[str, Any]]]) -> set[str]:

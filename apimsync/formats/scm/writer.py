@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from apimsync.errors import ModelError
-from apimsync.formats.files import CONFIG_ROOTS, EXTRAS_ROOT, SCM_ROOT, SourceFile
+from apimsync.formats.files import (
+    CONFIG_ROOTS,
+    EXTRAS_ROOT,
+    SCM_ROOT,
+    SourceFile,
+    WriteResult,
+    replace_files,
+)
 from apimsync.formats.scm import portal
 from apimsync.formats.scm.kinds import (
     OPERATION_SPEC,
@@ -36,8 +43,6 @@ from apimsync.formats.scm.revisions import Move, is_moved, matching_units
 from apimsync.formats.textfile import (
     TextStyle,
     reference_path,
-    resolve_inside,
-    write_atomically,
 )
 from apimsync.model import (
     Configuration,
@@ -62,12 +67,6 @@ _LINK_KINDS = {
 }
 
 
-@dataclass(frozen=True)
-class WriteResult:
-    written: tuple[str, ...]
-    deleted: tuple[str, ...]
-
-
 def write_tree(
     configuration: Configuration, root: Path, layout: Layout | None = None
 ) -> WriteResult:
@@ -77,22 +76,9 @@ def write_tree(
     Only files whose bytes change are written; only files ``layout`` knows are deleted.
     """
     layout = layout or Layout()
-    files = render_tree(configuration, layout)
-    targets = {path: resolve_inside(root, path) for path in files}
-    written = []
-    for path, data in sorted(files.items()):
-        target = targets[path]
-        if not target.is_file() or target.read_bytes() != data:
-            write_atomically(target, data)
-            written.append(path)
-    deleted = []
-    for path in sorted(set(layout.files) - set(files)):
-        target = resolve_inside(root, path)
-        if target.is_file():
-            target.unlink()
-            deleted.append(path)
+    result = replace_files(root, render_tree(configuration, layout), layout.files)
     _remove_empty_folders(root)
-    return WriteResult(tuple(written), tuple(deleted))
+    return result
 
 
 def render_tree(configuration: Configuration, layout: Layout) -> dict[str, bytes]:

@@ -1,0 +1,37 @@
+"""The validate benchmark at a small size: it validates W(N) and prints the figures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def test_the_smoke_run_prints_the_documented_figures() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "validate_bench.py"),
+            "--apis",
+            "5",
+            "--runs",
+            "2",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=REPO,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads(result.stdout)
+    assert (document["apis"], document["runs"]) == (5, 2)
+    assert document["files"] > document["policy_files"] >= 5
+    wall = document["wall_s"]
+    assert 0 < wall["min"] <= wall["median"] <= wall["max"]
+    assert document["files_per_s"] > document["policy_files_per_s"] > 0
+    assert "expression-syntax" not in document["findings"]
