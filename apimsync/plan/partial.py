@@ -3,8 +3,9 @@
 A :class:`PartialPlanner` takes the desired configuration and the one the files held at
 the commit last deployed (:mod:`apimsync.changes_since`). The resources it *considers*
 are those that differ between the two: changed or added (planned against the instance as
-usual) and deleted (a delete with ``--prune``, listed as unmanaged without). It says what
-to read (:class:`ReadRequest`): a GET per considered resource (the ETags come with
+usual; with an API whose specification changed, its operation policies, which the import
+drops and deploy writes again) and deleted (a delete with ``--prune``, listed as
+unmanaged without). It says what to read (:class:`ReadRequest`): a GET per considered resource (the ETags come with
 them), the links of each owner whose considered links may have another name on the
 instance (links match by what they link), everything below a deleted API, product or
 tag (its delete carries it), and what the plan's checks need before any write: the
@@ -29,6 +30,7 @@ from apimsync.model import Configuration, Kind, Resource, api_id_without_revisio
 from apimsync.plan.changes import PartialScope, Plan
 from apimsync.plan.conflicts import check_unique_values
 from apimsync.plan.diff import compute_plan
+from apimsync.plan.imports import has_specification, policy_api
 from apimsync.plan.normalize import link_target
 from apimsync.plan.order import identity
 from apimsync.plan.references import RESOLVED_BY, check_references_on_instance
@@ -83,6 +85,7 @@ class PartialPlanner:
             for resource in desired
             if before.get(key := identity(resource.id)) != resource
         }
+        self.changed.update(_rewritten_by_import(desired, self.changed, before))
         kept = {identity(r.id) for r in desired}
         self.deleted = {key: resource for key, resource in before.items() if key not in kept}
 
@@ -206,6 +209,33 @@ class PartialPlanner:
 
     def _changed_of(self, kind: Kind) -> list[Resource]:
         return [r for r in self.changed.values() if r.kind is kind]
+
+
+def _rewritten_by_import(
+    desired: Configuration, changed: Mapping[str, Resource], before: Mapping[str, Resource]
+) -> dict[str, Resource]:
+    """The operation policies of each API whose specification changed: deploy imports
+    it, which replaces the API's operations and drops their policies, so the plan must
+    hold them to write them again (:func:`apimsync.plan.imports.reapplied_policies`)."""
+    imported = {
+        key
+        for key, resource in changed.items()
+        if has_specification(resource)
+        and _specification(resource) != _specification(before.get(key))
+    }
+    if not imported:
+        return {}
+    return {
+        identity(policy.id): policy
+        for policy in desired.of_kind(Kind.POLICY)
+        if policy_api(policy.id) in imported
+    }
+
+
+def _specification(api: Resource | None) -> tuple[object, object]:
+    if api is None:
+        return (None, None)
+    return (api.properties.get("format"), api.properties.get("value"))
 
 
 def _resolvers(unresolved: Iterable[Finding]) -> tuple[list[str], list[str]]:

@@ -271,3 +271,33 @@ def test_a_changed_owner_is_planned_not_required() -> None:
         (Action.CREATE, "/apis/orders"),
         (Action.CREATE, "/apis/orders/operations/list"),
     ]
+
+
+def test_a_changed_specification_brings_its_operation_policies_into_the_plan() -> None:
+    """Importing a specification drops the API's operation policies: the unchanged ones
+    are considered, read and written again, or the deploy would lose them."""
+    spec = {"format": "openapi", "value": "openapi: 3.0.1\npaths: {}\n"}
+    old = [api("echo", **spec), operation("echo", "get"), policy("/apis/echo/operations/get")]
+    new_spec = {**spec, "value": "openapi: 3.0.1\ninfo: {title: echo}\npaths: {}\n"}
+    changed_operation = make_resource(
+        "/apis/echo/operations/get",
+        {"displayName": "get", "method": "GET", "urlTemplate": "/x", "description": "new"},
+    )
+    desired = Configuration([api("echo", **new_spec), changed_operation, old[2]])
+
+    planner = PartialPlanner(desired, Configuration(old))
+    plan = planner.plan(Configuration(old), SCOPE)
+
+    assert "/apis/echo/operations/get/policies/policy" in planner.considered
+    rewritten = [c for c in plan.changes if c.resource_id.endswith("/policies/policy")]
+    assert [c.action for c in rewritten] == [Action.UPDATE]
+
+
+def test_an_api_whose_specification_is_unchanged_leaves_its_operation_policies_alone() -> None:
+    spec = {"format": "openapi", "value": "openapi: 3.0.1\npaths: {}\n"}
+    old = [api("echo", **spec), operation("echo", "get"), policy("/apis/echo/operations/get")]
+    desired = Configuration([api("echo", **spec, displayName="Echo"), *old[1:]])
+
+    planner = PartialPlanner(desired, Configuration(old))
+
+    assert planner.considered == {"/apis/echo"}
