@@ -5,15 +5,15 @@ the commit last deployed (:mod:`apimsync.changes_since`). The resources it *cons
 are those that differ between the two: changed or added (planned against the instance as
 usual; with an API whose specification changed, its operation policies, which the import
 drops and deploy writes again) and deleted (a delete with ``--prune``, listed as
-unmanaged without). It says what to read (:class:`ReadRequest`): a GET per considered resource (the ETags come with
-them), the links of each owner whose considered links may have another name on the
-instance (links match by what they link), everything below a deleted API, product or
-tag (its delete carries it), and what the plan's checks need before any write: the
-resources the changed files name but do not hold (offline-unresolved references) and
-the live holders of the paths and display names the considered resources take. A
-second, usually empty, round reads the owner of each considered resource the instance
-lacks: an owner the files did not change must be there, or the instance is not at the
-commit, and the plan refuses.
+unmanaged without). It says what to read (:class:`ReadRequest`): a GET per considered
+resource (the ETags come with them), the links of each owner whose considered links may
+have another name on the instance (links match by what they link), everything below a
+deleted API, product or tag (its delete carries it), and what the plan's checks need
+before any write: the resources the changed files name but do not hold (offline-unresolved
+references) and the live holders of the paths and display names the
+considered resources take. A second, usually empty, round reads the owner of each
+considered resource the instance lacks: an owner the files did not change must be there,
+or the instance is not at the commit, and the plan refuses.
 
 Everything else is left alone: a partial plan never sees a change made on the instance
 outside the considered resources (drift), and ``--prune`` deletes only what the files
