@@ -274,6 +274,13 @@ def pull(parallelism: int, **kwargs: Any) -> None:
 @via_options
 @env_option
 @click.option("--ref", default=None, help="Plan the files of this git ref, not the working tree.")
+@click.option(
+    "--changed-since",
+    default=None,
+    metavar="REF",
+    help="Read and plan only the resources the files changed since this commit "
+    "(the one last deployed).",
+)
 @click.option("--prune", is_flag=True, help="Delete live resources that are not in the files.")
 @click.option(
     "--format",
@@ -342,6 +349,13 @@ def plan(no_color: bool, **kwargs: Any) -> None:
     help="Abort before writing if the plan deletes more than N resources.",
 )
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option(
+    "--changed-since",
+    default=None,
+    metavar="REF",
+    help="Read and plan only the resources the files changed since this commit "
+    "(the one last deployed).",
+)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (pipelines).")
 @click.option(
     "--format",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -340,9 +341,12 @@ def make_resource(resource_id: str, properties: Mapping[str, Any]) -> Resource:
 
 
 class Configuration:
-    """An immutable set of resources keyed by id: the state of one APIM instance."""
+    """An immutable set of resources keyed by id: the state of one APIM instance.
 
-    __slots__ = ("_resources",)
+    Lookups by kind and by owner are indexed on first use (a plan of 500 APIs asks for
+    each API's children and revisions: scanning every resource each time was quadratic)."""
+
+    __slots__ = ("_by_kind", "_positions", "_resources", "_sorted_ids")
 
     def __init__(self, resources: Iterable[Resource] = ()) -> None:
         by_id: dict[str, Resource] = {}
@@ -351,6 +355,9 @@ class Configuration:
                 raise ModelError(f"two resources share the id '{resource.id}'")
             by_id[resource.id] = resource
         self._resources: Mapping[str, Resource] = MappingProxyType(by_id)
+        self._by_kind: dict[Kind, tuple[Resource, ...]] | None = None
+        self._sorted_ids: tuple[str, ...] | None = None
+        self._positions: dict[str, int] | None = None
 
     def __iter__(self) -> Iterator[Resource]:
         return iter(self._resources.values())
@@ -376,12 +383,34 @@ class Configuration:
         return frozenset(self._resources)
 
     def of_kind(self, *kinds: Kind) -> list[Resource]:
+        """The resources of ``kinds``, in the order they were given."""
+        if self._by_kind is None:
+            grouped: dict[Kind, list[Resource]] = {}
+            for resource in self._resources.values():
+                grouped.setdefault(resource.kind, []).append(resource)
+            self._by_kind = {kind: tuple(found) for kind, found in grouped.items()}
+        if len(kinds) == 1:
+            return list(self._by_kind.get(kinds[0], ()))
         return [r for r in self._resources.values() if r.kind in kinds]
 
     def children(self, owner_id: str) -> list[Resource]:
-        """Every resource below ``owner_id`` (operations, policies, links...)."""
+        """Every resource below ``owner_id`` (operations, policies, links...), in the order
+        they were given."""
+        if self._sorted_ids is None:
+            self._sorted_ids = tuple(sorted(self._resources))
         prefix = owner_id + "/"
-        return [r for r in self._resources.values() if r.id.startswith(prefix)]
+        ids = self._sorted_ids
+        start = end = bisect_left(ids, prefix)
+        while end < len(ids) and ids[end].startswith(prefix):
+            end += 1
+        position = self._position()
+        below = sorted(ids[start:end], key=position.__getitem__)
+        return [self._resources[resource_id] for resource_id in below]
+
+    def _position(self) -> Mapping[str, int]:
+        if self._positions is None:
+            self._positions = {resource_id: n for n, resource_id in enumerate(self._resources)}
+        return self._positions
 
     def revisions(self, api_id: str) -> list[Resource]:
         """Every revision of the API ``api_id``: the current one first, then the others in

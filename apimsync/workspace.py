@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,14 +71,16 @@ def load_desired(
     ref: str | None = None,
     environment: str | None = None,
     layout: str | None = None,
+    focus: Collection[str] | None = None,
 ) -> Desired:
     """The validated configuration of ``directory`` (or of ``ref`` in its repository),
     with the overlay of ``environment`` applied when one is named; ``layout`` forces the
-    layout (``scm`` or ``apiops``) instead of detecting it."""
+    layout (``scm`` or ``apiops``) instead of detecting it. With ``focus``, only those
+    files are checked on their own (every file is still read)."""
     if ref is None:
-        return _validated(directory, environment, layout)
+        return _validated(directory, environment, layout, focus)
     with exported_ref(directory, ref, layout) as root:
-        return _validated(root, environment, layout)
+        return _validated(root, environment, layout, focus)
 
 
 def load_desired_state(
@@ -91,8 +93,13 @@ def load_desired_state(
     return load_desired(directory, ref, environment, layout).state()
 
 
-def _validated(root: Path, environment: str | None, layout: str | None) -> Desired:
-    report = validate_tree(root, environment, layout=layout)
+def _validated(
+    root: Path,
+    environment: str | None,
+    layout: str | None,
+    focus: Collection[str] | None = None,
+) -> Desired:
+    report = validate_tree(root, environment, layout=layout, focus=focus)
     if report.errors:
         raise InvalidConfiguration(report.findings)
     return Desired(report.configuration, report.layout, report)

@@ -3,13 +3,16 @@
     python bench/sync_bench.py --apis 500 --latency-ms 25 --parallelism 8 --json
     python bench/sync_bench.py --sizes 50,500,2000 --latency-ms 25
 
-For each size N it builds W(N) (see :mod:`bench.workload`) as files, starts an emulator
-(its own process) with one empty instance, and runs apimsync as a child process per
-phase: ``deploy_full`` (the empty instance to W(N)), ``plan`` (after the deploy: no
-changes expected), ``pull`` (into an empty folder), ``deploy_one_change`` (one backend
-URL changed) and ``validate`` (the W(N) files). Each phase reports the requests and
-writes the emulator counted, wall time, the child's peak RSS and
-``ideal_s = requests x latency / parallelism``.
+For each size N it builds W(N) (see :mod:`bench.workload`) as files in a git repository,
+starts an emulator (its own process) with one empty instance, and runs apimsync as a
+child process per phase: ``deploy_full`` (the empty instance to W(N)), ``plan`` (after
+the deploy: no changes expected), ``pull`` (into an empty folder), ``deploy_one_change``
+(one backend URL changed, a full deploy), ``incremental_one_policy`` (one operation
+policy changed and committed, ``deploy --changed-since`` the deployed commit),
+``incremental_ten_files`` (ten files changed in three commits, the same) and
+``validate`` (the W(N) files). Each phase reports the requests and writes the emulator
+counted, wall time and CPU seconds (user + system) of the apimsync process, start-up
+included, its peak RSS and ``ideal_s = requests x latency / parallelism``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +36,19 @@ if str(REPO) not in sys.path:
 
 from apimsync.emulator import Connection, EmulatorProcess  # noqa: E402
 from apimsync.emulator.counters import RequestCounters  # noqa: E402
+from bench import changes  # noqa: E402
 from bench.workload import workload, write_workload  # noqa: E402
 
 SERVICE = "bench"
-PHASES = ("pull", "plan", "deploy_full", "deploy_one_change", "validate")
+SYNC_PHASES = (
+    "deploy_full",
+    "plan",
+    "pull",
+    "deploy_one_change",
+    "incremental_one_policy",
+    "incremental_ten_files",
+)
+PHASES = (*SYNC_PHASES, "validate")
 CHANGED_BACKEND = "backend-00000"
 
 
@@ -43,10 +56,20 @@ class PhaseFailed(RuntimeError):
     pass
 
 
-def run_child(args: Sequence[str], env: dict[str, str], expect: Sequence[int] = (0,)) -> Any:
-    """Run ``python -m apimsync ARGS``; (wall seconds, peak RSS MB, stdout)."""
+@dataclass(frozen=True)
+class ChildRun:
+    """One ``python -m apimsync`` run: wall and CPU seconds, peak RSS, its output."""
+
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def run_child(args: Sequence[str], env: dict[str, str], expect: Sequence[int] = (0,)) -> ChildRun:
+    """Run ``python -m apimsync ARGS`` and measure it (CPU: user + system of the child)."""
     wall, usage, stdout = run_child_usage(args, env, expect)
-    return wall, usage.ru_maxrss / 1024.0, stdout
+    return ChildRun(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, stdout)
 
 
 def run_child_usage(
@@ -83,13 +106,15 @@ def measure_sync(
 ) -> dict[str, Any]:
     counter.reset()
     expect = (0, 2) if "plan" in phase else (0,)
-    wall, rss, _ = run_child([*phase, "--parallelism", str(parallelism)], env, expect)
+    run = run_child([*phase, "--parallelism", str(parallelism)], env, expect)
     requests, writes = counter.totals()
     return {
         "requests": requests,
         "writes": writes,
-        "wall_s": round(wall, 3),
-        "peak_rss_mb": round(rss, 1),
+        "wall_s": round(run.wall_s, 3),
+        "cpu_s": round(run.cpu_s, 3),
+        "cpu_ms_per_request": round(1000 * run.cpu_s / requests, 3) if requests else 0.0,
+        "peak_rss_mb": round(run.peak_rss_mb, 1),
         "ideal_s": round(requests * latency_ms / 1000.0 / parallelism, 3),
     }
 
@@ -115,6 +140,8 @@ def run_size(apis: int, latency_ms: int, parallelism: int) -> dict[str, Any]:
         tree, pulled = base / "tree", base / "pulled"
         configuration = workload(apis)
         write_workload(configuration, tree)
+        changes.commit_all(tree, f"W({apis})")
+        results: dict[str, Any] = {}
         with EmulatorProcess(
             base / "emulator", mode="subprocess", services=(SERVICE,), latency_ms=latency_ms
         ) as emulator:
@@ -129,53 +156,68 @@ def run_size(apis: int, latency_ms: int, parallelism: int) -> dict[str, Any]:
             sync = {"latency_ms": latency_ms, "parallelism": parallelism}
 
             deploy = ["deploy", "--dir", str(tree), "--yes"]
-            full = measure_sync(deploy, env, counter, **sync)
-            plan = measure_sync(
+            results["deploy_full"] = measure_sync(deploy, env, counter, **sync)
+            results["plan"] = measure_sync(
                 ["plan", "--dir", str(tree), "--detailed-exitcode"], env, counter, **sync
             )
-            pull = measure_sync(["pull", "--dir", str(pulled)], env, counter, **sync)
+            results["pull"] = measure_sync(["pull", "--dir", str(pulled)], env, counter, **sync)
             change_one_backend(tree)
-            one = measure_sync(deploy, env, counter, **sync)
-        wall, rss, stdout = run_child(["validate", str(tree), "--format", "json"], dict(os.environ))
-        files = int(json.loads(stdout)["summary"]["files"])
+            results["deploy_one_change"] = measure_sync(deploy, env, counter, **sync)
+            deployed = changes.commit_all(tree, "one backend")
+            changes.operation_policy(tree, 1, 0, "incremental")
+            changes.commit_all(tree, "one operation policy")
+            since = [*deploy, "--changed-since", deployed]
+            results["incremental_one_policy"] = measure_sync(since, env, counter, **sync)
+            deployed = changes.git(tree, "rev-parse", "HEAD").strip()
+            touched = len(changes.ten_files_in_three_commits(tree))
+            since = [*deploy, "--changed-since", deployed]
+            ten = measure_sync(since, env, counter, **sync)
+            results["incremental_ten_files"] = {
+                **ten,
+                "resources_touched": touched,
+                "requests_per_resource_touched": round(ten["requests"] / touched, 2),
+            }
+        run = run_child(["validate", str(tree), "--format", "json"], dict(os.environ))
+        files = int(json.loads(run.stdout)["summary"]["files"])
         validate = {
             "files": files,
-            "wall_s": round(wall, 3),
-            "files_per_s": round(files / wall, 1) if wall > 0 else 0.0,
-            "peak_rss_mb": round(rss, 1),
+            "wall_s": round(run.wall_s, 3),
+            "cpu_s": round(run.cpu_s, 3),
+            "files_per_s": round(files / run.wall_s, 1) if run.wall_s > 0 else 0.0,
+            "peak_rss_mb": round(run.peak_rss_mb, 1),
         }
     return {
         "apis": apis,
         "resources": len(configuration),
         "latency_ms": latency_ms,
         "parallelism": parallelism,
-        "pull": pull,
-        "plan": plan,
-        "deploy_full": full,
-        "deploy_one_change": one,
+        **results,
         "validate": validate,
     }
 
 
 def table(results: list[dict[str, Any]]) -> str:
     """A readable table: one row per size and phase."""
-    head = f"{'N':>6} {'R':>7} {'phase':<18} {'requests':>9} {'writes':>7} {'req/res':>8}"
-    head += f" {'wall_s':>8} {'ideal_s':>8} {'wall/ideal':>10} {'rss_mb':>7} {'files/s':>8}"
+    head = f"{'N':>6} {'R':>7} {'phase':<22} {'requests':>9} {'writes':>7} {'req/res':>8}"
+    head += f" {'wall_s':>8} {'ideal_s':>8} {'wall/ideal':>10} {'cpu_s':>7} {'cpu_ms/req':>10}"
+    head += f" {'rss_mb':>7} {'files/s':>8}"
     lines = [head, "-" * len(head)]
     for result in results:
         n, r = result["apis"], result["resources"]
-        for phase in ("deploy_full", "plan", "pull", "deploy_one_change"):
+        for phase in SYNC_PHASES:
             p = result[phase]
             ratio = p["wall_s"] / p["ideal_s"] if p["ideal_s"] else float("nan")
             lines.append(
-                f"{n:>6} {r:>7} {phase:<18} {p['requests']:>9} {p['writes']:>7}"
+                f"{n:>6} {r:>7} {phase:<22} {p['requests']:>9} {p['writes']:>7}"
                 f" {p['requests'] / r:>8.3f} {p['wall_s']:>8.2f} {p['ideal_s']:>8.2f}"
-                f" {ratio:>10.2f} {p['peak_rss_mb']:>7.1f} {'':>8}"
+                f" {ratio:>10.2f} {p['cpu_s']:>7.2f} {p['cpu_ms_per_request']:>10.2f}"
+                f" {p['peak_rss_mb']:>7.1f} {'':>8}"
             )
         v = result["validate"]
         lines.append(
-            f"{n:>6} {r:>7} {'validate':<18} {'':>9} {'':>7} {'':>8} {v['wall_s']:>8.2f}"
-            f" {'':>8} {'':>10} {v['peak_rss_mb']:>7.1f} {v['files_per_s']:>8.0f}"
+            f"{n:>6} {r:>7} {'validate':<22} {'':>9} {'':>7} {'':>8} {v['wall_s']:>8.2f}"
+            f" {'':>8} {'':>10} {v['cpu_s']:>7.2f} {'':>10} {v['peak_rss_mb']:>7.1f}"
+            f" {v['files_per_s']:>8.0f}"
         )
     latency, parallelism = results[0]["latency_ms"], results[0]["parallelism"]
     lines.append(f"latency {latency} ms, parallelism {parallelism}")

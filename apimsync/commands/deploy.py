@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from apimsync.changes_since import load_changed_state
+from apimsync.commands.incremental import refuse_other_options
 from apimsync.commands.plan import PlanOptions, make_plan, render, require_folder, target_fields
 from apimsync.commands.progress import ApplyProgress, read_live
 from apimsync.errors import ApimsyncError, Refused, UsageError
@@ -96,6 +98,7 @@ class DeployOptions:
     branch: str = DEFAULT_BRANCH
     environment: str | None = None
     layout: str | None = None
+    changed_since: str | None = None
 
 
 def deploy(
@@ -105,6 +108,8 @@ def deploy(
     console: Console,
     confirm: Callable[[str], bool],
 ) -> int:
+    if options.changed_since is not None:
+        refuse_other_options(via=options.via, plan_file=options.plan_file)
     require_folder(directory)
     target = resolve_target(target_options, os.environ, directory)
     if options.via == "git":
@@ -118,7 +123,7 @@ def deploy(
                 "or 'apimsync convert' it to the scm layout first"
             )
         return _deploy_via_git(directory, target, options, console, confirm)
-    desired = load_desired_state(directory, environment=options.environment, layout=options.layout)
+    desired = _desired_state(directory, options)
     plan = _plan_to_apply(directory, target, options, console, desired)
     if plan.is_empty:
         console.result(_report_text(ApplyReport(), options.output_format))
@@ -138,6 +143,14 @@ def deploy(
     )
     console.result(_report_text(report, options.output_format))
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _desired_state(directory: Path, options: DeployOptions) -> DesiredState:
+    if options.changed_since is None:
+        return load_desired_state(directory, environment=options.environment, layout=options.layout)
+    return load_changed_state(
+        directory, options.changed_since, environment=options.environment, layout=options.layout
+    )
 
 
 def apply_shown(
@@ -277,6 +290,7 @@ def _plan_to_apply(
         parallelism=options.parallelism,
         environment=options.environment,
         layout=options.layout,
+        changed_since=options.changed_since,
     )
     plan = make_plan(directory, target, plan_options, console, desired)
     console.info(render(plan, "text", options.color))

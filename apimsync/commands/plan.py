@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from apimsync.commands.incremental import make_partial_plan
 from apimsync.commands.progress import ReadProgress, read_live
 from apimsync.errors import UsageError
 from apimsync.output import Console
@@ -42,6 +43,7 @@ class PlanOptions:
     branch: str = DEFAULT_BRANCH
     environment: str | None = None
     layout: str | None = None
+    changed_since: str | None = None
 
 
 def make_plan(
@@ -59,6 +61,20 @@ def make_plan(
     otherwise), so that a deploy never stops half-way for a reason the plan could see."""
     if options.via == "git" and options.environment:
         raise UsageError("--env cannot be used with --via git yet; use --via sdk")
+    if options.changed_since is not None:
+        return make_partial_plan(
+            directory,
+            target,
+            options.changed_since,
+            ref=options.ref,
+            environment=options.environment,
+            layout=options.layout,
+            prune=options.prune,
+            parallelism=options.parallelism,
+            via=options.via,
+            console=console,
+            desired=desired,
+        )
     if desired is None:
         desired = load_desired_state(directory, options.ref, options.environment, options.layout)
     for finding in desired.not_managed:
@@ -74,16 +90,12 @@ def make_plan(
         kinds = " and ".join(sorted(kind.label for kind in live.unsupported))
         console.note(f"note: {target.endpoint} does not serve {kinds} settings; not planned")
 
-    def diff(etags: dict[str, str]) -> Plan:
-        return compute_plan(
-            desired.configuration,
-            live.configuration,
-            prune=options.prune,
-            etags=etags,
-            ignore_kinds=live.unsupported,
-        )
-
-    draft = diff({})
+    draft = compute_plan(
+        desired.configuration,
+        live.configuration,
+        prune=options.prune,
+        ignore_kinds=live.unsupported,
+    )
     check_references_on_instance(desired.unresolved, live.configuration, draft)
     check_unique_values(desired.configuration, live.configuration, draft.deleted_ids())
     touched = [c.resource_id for c in draft.changes if c.action is not Action.CREATE]
@@ -98,7 +110,7 @@ def make_plan(
             on_retry=shown.retry,
             on_progress=shown.progress,
         )
-    return diff(etags)
+    return draft.with_etags(etags)
 
 
 def render(plan: Plan, output_format: str, color: bool) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from apimsync.model import Kind, Resource
@@ -86,6 +87,15 @@ _SUMMARY_KEYS: Final = {Action.CREATE: "add", Action.UPDATE: "change", Action.DE
 
 
 @dataclass(frozen=True)
+class PartialScope:
+    """A partial plan's scope: only the resources the files changed since ``since`` (as
+    the user named it; ``commit`` is the commit it named) were read and planned."""
+
+    since: str
+    commit: str
+
+
+@dataclass(frozen=True)
 class Plan:
     """The changes that make a live instance match a configuration, in apply order."""
 
@@ -94,6 +104,8 @@ class Plan:
     unknown: tuple[str, ...] = ()
     """``<resource id><pointer>`` of the values the instance hides behind placeholders
     (logger credentials): not compared, so a change to them cannot be seen."""
+    partial: PartialScope | None = None
+    """Set for a partial plan (``--changed-since``); None: the whole instance was read."""
 
     def summary(self) -> dict[str, int]:
         """``{"add": n, "change": m, "destroy": k}`` (cascaded deletes are not counted)."""
@@ -103,6 +115,17 @@ class Plan:
     @property
     def is_empty(self) -> bool:
         return not self.changes
+
+    def with_etags(self, etags: Mapping[str, str]) -> Plan:
+        """The same plan, each update and delete carrying the ETag ``etags`` holds for
+        its resource (what planning again with ``etags`` gives, without diffing again)."""
+        changes = tuple(
+            change
+            if change.action is Action.CREATE
+            else replace(change, etag=etags.get(change.resource_id))
+            for change in self.changes
+        )
+        return replace(self, changes=changes)
 
     def deleted_ids(self) -> frozenset[str]:
         """Every live id the plan removes: its deletes and what goes with them."""

@@ -22,7 +22,8 @@ The JSON document (``render_json``), format version "1"::
         }
       ],
       "unmanaged": ["/apis/legacy", ...],   # live only, not deleted (no --prune)
-      "summary": {"add": 1, "change": 2, "destroy": 0}
+      "summary": {"add": 1, "change": 2, "destroy": 0},
+      "partial": {"since": "REF", "commit": "<sha>"}   # only in a partial plan
     }
 
 "Normalized" is the compared form (:func:`apimsync.plan.normalize.normalize`): no
@@ -85,6 +86,18 @@ def summary_line(plan: Plan) -> str:
     return (
         f"Plan: {counts['add']} to add, {counts['change']} to change, "
         f"{counts['destroy']} to destroy."
+    )
+
+
+def partial_note(plan: Plan) -> str | None:
+    """What a partial plan did not look at; None for a full plan."""
+    if plan.partial is None:
+        return None
+    since, commit = plan.partial.since, plan.partial.commit
+    named = since if commit.startswith(since) else f"{since} ({commit[:12]})"
+    return (
+        f"Partial plan: only the resources the files changed since {named} were read and "
+        "planned; changes made on the instance to anything else (drift) are not seen."
     )
 
 
@@ -191,7 +204,8 @@ def render_text(plan: Plan, *, color: bool, part: bool = False) -> str:
     the summary line (``part``: a plan shown as part of another, without the heading and
     the summary line)."""
     paint = _painter(color)
-    lines: list[str] = []
+    note = partial_note(plan)
+    lines: list[str] = [paint("dim", note), ""] if note else []
     if not plan.is_empty:
         if not part:
             lines += ["apimsync will perform the following actions:", ""]
@@ -263,6 +277,8 @@ def render_json(plan: Plan) -> str:
         "unmanaged": list(plan.unmanaged),
         "summary": plan.summary(),
     }
+    if plan.partial is not None:
+        document["partial"] = {"since": plan.partial.since, "commit": plan.partial.commit}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -287,7 +303,8 @@ def _json_change(change: Change) -> dict[str, Any]:
 
 def render_markdown(plan: Plan) -> str:
     """A pull-request comment: summary, a table of changes, policy diffs folded away."""
-    lines = [f"**{summary_line(plan)}**", ""]
+    note = partial_note(plan)
+    lines = [f"**{summary_line(plan)}**", "", *([f"_{note}_", ""] if note else [])]
     if not plan.is_empty:
         lines += ["| action | type | id | details |", "|---|---|---|---|"]
         lines += [_markdown_row(change) for change in plan.changes]

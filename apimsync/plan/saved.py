@@ -22,6 +22,7 @@ The file is JSON::
         }
       ],
       "unmanaged": [...],
+      "changed_since": {"since": "REF", "commit": "<sha>"},   # a partial plan only
       "checksum": "sha256:..."                       # of everything else in the file
     }
 
@@ -48,7 +49,7 @@ from typing import Any, Final, TypeVar
 from apimsync.errors import ApimsyncError, ModelError
 from apimsync.jsonvalue import freeze, thaw
 from apimsync.model import Kind, Resource, kind_of, make_resource
-from apimsync.plan.changes import MISSING, Action, Change, FieldChange, Plan
+from apimsync.plan.changes import MISSING, Action, Change, FieldChange, PartialScope, Plan
 from apimsync.plan.normalize import comparable
 from apimsync.plan.pointer import escape
 from apimsync.plan.secrets import SENSITIVE, is_secret, mask_properties, mask_value
@@ -89,6 +90,8 @@ def save_plan(plan: Plan, path: str | os.PathLike[str], *, target: Mapping[str, 
         "changes": [_save_change(change) for change in plan.changes],
         "unmanaged": list(plan.unmanaged),
     }
+    if plan.partial is not None:
+        document["changed_since"] = {"since": plan.partial.since, "commit": plan.partial.commit}
     document["checksum"] = digest(document)
     _write_atomically(Path(path), json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
@@ -185,9 +188,19 @@ def load_plan(path: str | os.PathLike[str]) -> tuple[Plan, dict[str, str]]:
         target = _string_map(document.get("target"), "target")
         changes = tuple(_items(document, "changes", "plan", _load_change))
         unmanaged = tuple(_items(document, "unmanaged", "plan", _string))
+        partial = _partial(document.get("changed_since"))
     except _Invalid as problem:
         raise PlanFileError(path, f"is not a valid saved plan: {problem}") from None
-    return Plan(changes, unmanaged), target
+    return Plan(changes, unmanaged, partial=partial), target
+
+
+def _partial(value: Any) -> PartialScope | None:
+    if value is None:
+        return None
+    scope = _string_map(value, "changed_since")
+    if set(scope) != {"since", "commit"}:
+        raise _Invalid("changed_since: expected 'since' and 'commit'")
+    return PartialScope(scope["since"], scope["commit"])
 
 
 def _read_document(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -9,6 +9,11 @@ these writes accept only ``200``/``201`` and raise on a ``202``, so apimsync sen
 through the client's own pipeline (the same credential, counters and transport) and
 polls itself: each poll is one retried call, stays on the endpoint's origin, and waits
 what ``Retry-After`` says.
+
+``DELETE /apis/{id}`` is the same in reverse: the service answers ``200`` with an empty
+body (``204`` when it was gone already; §1.3, [API20 e19/e20], [REV20 p@136000]), which
+the SDK 5.0's ``begin_delete`` refuses (it takes ``202``/``204`` only), so
+:func:`delete_and_wait` sends it the same way and polls a ``202``.
 """
 
 from __future__ import annotations
@@ -17,11 +22,8 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote
 
-from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest, HttpResponse
-from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from apimsync.targets.calls import (
     POLL_INTERVAL,
@@ -31,19 +33,10 @@ from apimsync.targets.calls import (
     parse_retry_after,
     same_origin,
 )
+from apimsync.targets.raw import resource_url, send
 
-API_VERSION = "2024-05-01"
 LONGEST_WAIT = 600.0
 """Seconds a long-running write may run before apimsync gives up on it."""
-
-
-def resource_url(session: Session, resource_id: str, **query: str) -> str:
-    """The absolute URL of a service-relative id, each name quoted as the SDK quotes it
-    (``/apis/a;rev=2`` -> ``.../apis/a%3Brev%3D2``)."""
-    names = "/".join(quote(part, safe="") for part in resource_id.strip("/").split("/"))
-    parameters = "&".join(f"{k}={quote(v, safe='')}" for k, v in {**query}.items())
-    url = f"{session.target.endpoint}{session.target.service_path}/{names}"
-    return f"{url}?api-version={API_VERSION}" + (f"&{parameters}" if parameters else "")
 
 
 def put_and_wait(
@@ -61,6 +54,24 @@ def put_and_wait(
         headers={"Content-Type": "application/json", **(headers or {})},
         content=json.dumps(body).encode("utf-8"),
     )
+    _send_and_wait(session, request, resource_id, what)
+
+
+def delete_and_wait(
+    session: Session,
+    resource_id: str,
+    *,
+    what: str,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str] | None = None,
+) -> None:
+    """DELETE ``resource_id`` and wait until the service has done it."""
+    url = resource_url(session, resource_id, **(query or {}))
+    request = HttpRequest("DELETE", url, headers=dict(headers or {}))
+    _send_and_wait(session, request, resource_id, what)
+
+
+def _send_and_wait(session: Session, request: HttpRequest, resource_id: str, what: str) -> None:
     response = session.call(what, _sender(session, request), resource_id)
     if response.status_code == 202:
         _wait(session, response, resource_id, what)
@@ -84,16 +95,7 @@ def _wait(session: Session, accepted: HttpResponse, resource_id: str, what: str)
 
 
 def _sender(session: Session, request: HttpRequest) -> Callable[[], HttpResponse]:
-    return lambda: _send(session, request)
-
-
-def _send(session: Session, request: HttpRequest) -> HttpResponse:
-    """One request through the client's pipeline; an error answer raises as the SDK's
-    methods raise it, so :meth:`Session.call` classifies it the same way."""
-    response: HttpResponse = session.client._send_request(request, **session.options())
-    if response.status_code >= 300:
-        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-    return response
+    return lambda: send(session, request)
 
 
 def _status_link(session: Session, response: HttpResponse, what: str) -> str:
@@ -140,22 +142,3 @@ def _still_running(response: HttpResponse, what: str) -> bool:
             str(error.get("message") or "the long-running write did not succeed"),
         )
     return status not in ("succeeded", "success")
-
-
-def delete_and_wait(
-    session: Session,
-    resource_id: str,
-    *,
-    what: str,
-    headers: Mapping[str, str] | None = None,
-    query: Mapping[str, str] | None = None,
-) -> None:
-    """DELETE ``resource_id`` and wait until the service has done it. Recorded answers
-    are ``200`` (deleted) and ``204`` (already gone); the 2024-05-01 description declares
-    ``202`` for an API, which the SDK 5.0 expects and the recordings never showed."""
-    request = HttpRequest(
-        "DELETE", resource_url(session, resource_id, **(query or {})), headers=dict(headers or {})
-    )
-    response = session.call(what, _sender(session, request), resource_id)
-    if response.status_code == 202:
-        _wait(session, response, resource_id, what)

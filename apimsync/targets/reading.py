@@ -10,9 +10,11 @@ Two rounds, each run in a bounded thread pool:
    ``rawxml``. Diagnostics are listed only when the instance has a logger (a diagnostic
    needs one).
 
-Resources are built from the raw response JSON (no SDK model in between, so nothing the
-SDK 5.0 models lack is lost): ids relative to the service, ``properties`` as sent, with
-the ids inside made relative too. Secret values are never read.
+Every request is a raw ``GET`` through the SDK client's pipeline (:mod:`.raw`), its
+JSON parsed once: resources are built from it with no SDK model in between (so nothing
+the SDK 5.0 models lack is lost, and no CPU goes into models that would be thrown
+away): ids relative to the service, ``properties`` as sent, with the ids inside made
+relative too. Secret values are never read.
 
 Each page of a list is fetched (and retried) on its own; a next-page link must stay on
 the endpoint's host. An answer that is not a JSON object of the expected shape, or that
@@ -31,16 +33,28 @@ from typing import Any
 
 from apimsync.errors import ModelError
 from apimsync.jsonvalue import freeze
-from apimsync.model import Configuration, Kind, Resource, kind_of, make_resource
-from apimsync.targets.armids import path_names, relative_id, relativize
-from apimsync.targets.calls import BadAnswer, CallFailed, Session, same_origin
+from apimsync.model import Configuration, Kind, Resource, kind_of, make_resource, parent_id
+from apimsync.plan.partial import ReadRequest
+from apimsync.targets.armids import relative_id, relativize
+from apimsync.targets.calls import (
+    DEFAULT_RETRY,
+    BadAnswer,
+    CallFailed,
+    Retry,
+    RetryPolicy,
+    Session,
+    same_origin,
+)
+from apimsync.targets.connection import Target
 from apimsync.targets.endpoints import SINGLETONS, Endpoint, endpoint_of, listed_by
+from apimsync.targets.raw import get_json, resource_url
 from apimsync.targets.workers import Workers
 
 PAGE_SIZE = 100
 """The largest ``$top`` the management API honours; longer lists come in pages."""
 
 
+NOT_FOUND = 404
 NOT_IMPLEMENTED = 501
 MAX_NAME_LENGTH = 256
 """API Management names are at most 256 characters (most kinds allow fewer)."""
@@ -120,6 +134,69 @@ class InstanceReader:
             frozenset(first.unsupported | second.unsupported),
         )
 
+    def read_selected(self, request: ReadRequest) -> LiveState:
+        """Only what ``request`` names (see :class:`~apimsync.plan.partial.ReadRequest`);
+        a resource that does not exist is left out. A GET's answer is preferred to a list
+        item: it carries the ETag."""
+        lists = self._selected_lists(request)
+        listed = {collection for _, collection, _ in lists}
+        jobs = [
+            _bind(self._list, endpoint, collection, kind=endpoint.kind, missing_ok=True, **query)
+            for endpoint, collection, query in lists
+        ]
+        jobs.extend(
+            _bind(self._get, resource_id, kind=endpoint_of(resource_id).kind, missing_ok=True)
+            for resource_id in request.ids
+            if _listed_in(resource_id) not in listed
+        )
+        try:
+            with Workers(self.parallelism, "apimsync-read") as pool:
+                found = self._run(pool, jobs)
+                found.resources.extend(self._run(pool, self._fragment_jobs(found)).resources)
+        except BaseException:
+            self.session.cancel()  # the other reads stop at their next attempt
+            raise
+        by_identity: dict[str, Resource] = {}
+        for resource in found.resources:
+            key = resource.id.casefold()
+            if key not in by_identity or resource.id in found.etags:
+                by_identity[key] = resource
+        return LiveState(
+            Configuration(by_identity.values()),
+            found.etags,
+            self.session.requests,
+            frozenset(found.unsupported),
+        )
+
+    def _selected_lists(self, request: ReadRequest) -> list[tuple[Endpoint, str, dict[str, str]]]:
+        """(endpoint, collection, filters) of every list ``request`` asks for."""
+        lists: list[tuple[Endpoint, str, dict[str, str]]] = []
+        for owner in request.children:
+            for shape, endpoint in listed_by(_OWNER_SHAPES.get(kind_of(owner), "-")):
+                if endpoint.per_revision or ";rev=" not in owner:
+                    lists.append((endpoint, collection_of(owner, shape), {}))
+        for owner, kind in request.links:
+            for shape, endpoint in listed_by(_OWNER_SHAPES.get(kind_of(owner), "-")):
+                if endpoint.kind is kind:
+                    lists.append((endpoint, collection_of(owner, shape), {}))
+        wanted = (
+            ("namedValues", "displayName", request.named_values),
+            ("apis", "path", request.api_paths),
+        )
+        for shape, field_name, values in wanted:
+            endpoint = endpoint_of(f"/{shape}/x")
+            for value in values:
+                filters = {"$filter": f"{field_name} eq {_literal(value)}"}
+                lists.append((endpoint, f"/{shape}", filters))
+        unique = {
+            (collection, tuple(query.items())): (e, collection, query)
+            for e, collection, query in lists
+        }
+        return list(unique.values())
+
+    def _fragment_jobs(self, found: _Found) -> list[Job]:
+        return [_bind(self._get, fragment_id) for fragment_id in found.fragment_ids]
+
     def _run(self, pool: Workers, jobs: Iterable[Job]) -> _Found:
         listed = list(jobs)
         with self._lock:
@@ -150,8 +227,8 @@ class InstanceReader:
 
     def _service_jobs(self) -> list[Job]:
         jobs: list[Job] = [
-            _bind(self._list, endpoint, (), kind=endpoint.kind)
-            for _, endpoint in listed_by(None)
+            _bind(self._list, endpoint, f"/{shape}", kind=endpoint.kind)
+            for shape, endpoint in listed_by(None)
             if self._wanted(endpoint.kind) and endpoint.needs is None
         ]
         if self._wanted(Kind.POLICY):
@@ -166,7 +243,7 @@ class InstanceReader:
     def _all_policies(self) -> _Found:
         found = _Found()
         what = "the list of policies"
-        for item in self._pages(what, "all_policies", "list_by_service", ()):
+        for item in self._pages(what, resource_url(self.session, "/allPolicies")):
             props = _properties(self.session, what, item)
             reference = props.get("referencePolicyId")
             if not isinstance(reference, str):
@@ -185,14 +262,14 @@ class InstanceReader:
     def _owner_jobs(self, first: _Found) -> list[Job]:
         kinds = {resource.kind for resource in first.resources}
         jobs = [
-            _bind(self._list, endpoint, path_names(owner.id), kind=endpoint.kind)
+            _bind(self._list, endpoint, collection_of(owner.id, shape), kind=endpoint.kind)
             for owner in first.resources
-            for _, endpoint in listed_by(_OWNER_SHAPES.get(owner.kind, "-"))
+            for shape, endpoint in listed_by(_OWNER_SHAPES.get(owner.kind, "-"))
             if self._lists_under(endpoint, owner, kinds)
         ]
         jobs.extend(
-            _bind(self._list, endpoint, (), kind=endpoint.kind)
-            for _, endpoint in listed_by(None)
+            _bind(self._list, endpoint, f"/{shape}", kind=endpoint.kind)
+            for shape, endpoint in listed_by(None)
             if self._wanted(endpoint.kind) and endpoint.needs in kinds
         )
         jobs.extend(_bind(self._get, policy_id) for policy_id in first.policy_ids)
@@ -208,14 +285,15 @@ class InstanceReader:
 
     # -- one list, one GET ---------------------------------------------------------------
 
-    def _list(self, endpoint: Endpoint, names: tuple[str, ...]) -> _Found:
-        assert endpoint.list is not None
-        options = dict(endpoint.list_options)
+    def _list(self, endpoint: Endpoint, collection: str, **filters: str) -> _Found:
+        """Every item of the list at ``collection`` (``/apis/a/operations``)."""
+        query = {**endpoint.list_options.get("params", {}), **filters}
         if endpoint.top:
-            options["top"] = PAGE_SIZE
-        what = f"the list of {endpoint.kind.label}s" + (f" of '{'/'.join(names)}'" if names else "")
+            query["$top"] = str(PAGE_SIZE)
+        owner = collection.rsplit("/", 1)[0]
+        what = f"the list of {endpoint.kind.label}s" + (f" of '{owner}'" if owner else "")
         found = _Found()
-        for item in self._pages(what, endpoint.group, endpoint.list, names, **options):
+        for item in self._pages(what, resource_url(self.session, collection, **query)):
             resource = self._resource(what, item)
             if resource is None:
                 continue
@@ -225,53 +303,45 @@ class InstanceReader:
                 found.resources.append(resource)
         return found
 
-    def _pages(
-        self, what: str, group: str, method: str, names: tuple[str, ...], **options: Any
-    ) -> list[dict[str, Any]]:
-        """Every item of a paged list, as the raw JSON the server sent. Each page is one
-        retried call, so a throttled page does not start the list again."""
+    def _pages(self, what: str, url: str) -> list[dict[str, Any]]:
+        """Every item of a paged list from its first page's ``url``, as the raw JSON the
+        server sent. Each page is one retried call, so a throttled page does not start the
+        list again."""
         session = self.session
         endpoint = session.target.endpoint
         items: list[dict[str, Any]] = []
-        link: str | None = None
         followed: set[str] = set()
         while True:
-            page = session.call(
-                what, _bind_page(session, what, group, method, names, link, options)
-            )
+            page = _as_page(session, what, get_json(session, url, what).body)
             items.extend(page.items)
-            link = page.next_link
-            if link is None:
+            if page.next_link is None:
                 return items
-            if not same_origin(link, endpoint):
+            url = page.next_link
+            if not same_origin(url, endpoint):
                 raise BadAnswer(endpoint, what, "a next-page link to another host")
-            if link in followed:
+            if url in followed:
                 raise BadAnswer(endpoint, what, "a next-page link back to an earlier page")
-            followed.add(link)
+            followed.add(url)
 
     def _get(self, resource_id: str) -> _Found:
-        endpoint = endpoint_of(resource_id)
-        session = self.session
-
-        def fetch() -> tuple[Any, str | None]:
-            method = session.operations(endpoint.group).get
-            options = session.options(**endpoint.get_options, cls=_raw_and_etag)
-            answer: tuple[Any, str | None] = method(
-                session.rg, session.service, *path_names(resource_id), **options
-            )
-            return answer
-
+        query = {key: str(value) for key, value in endpoint_of(resource_id).get_options.items()}
         what = f"'{resource_id}'"
-        body, etag = session.call(what, fetch)
-        if not isinstance(body, dict):
-            raise BadAnswer(session.target.endpoint, what, "the answer is not a JSON object")
+        answer = get_json(self.session, resource_url(self.session, resource_id, **query), what)
         found = _Found()
-        properties = relativize(self.service_path, _properties(session, what, body))
-        resource = self._policy(resource_id, properties) if _is_document(endpoint) else None
-        found.resources.append(resource or make_resource(resource_id, properties))
-        if etag:
-            found.etags[resource_id] = etag
+        found.resources.append(self._from_answer(resource_id, answer.body))
+        if answer.etag:
+            found.etags[resource_id] = answer.etag
         return found
+
+    def _from_answer(self, resource_id: str, body: Mapping[str, Any]) -> Resource:
+        """The resource a GET of ``resource_id`` answered."""
+        what = f"'{resource_id}'"
+        properties = relativize(self.service_path, _properties(self.session, what, body))
+        if _is_document(endpoint_of(resource_id)):
+            return self._policy(resource_id, properties)
+        if properties.get("secret") is True:
+            properties.pop("value", None)
+        return make_resource(resource_id, properties)
 
     # -- conversion -------------------------------------------------------------------
 
@@ -311,13 +381,22 @@ class InstanceReader:
         return make_resource(resource_id, freeze(kept))
 
 
-def _bind(function: Callable[..., _Found], *args: Any, kind: Kind | None = None) -> Job:
-    """A job calling ``function(*args)``; a 501 answer marks ``kind`` unsupported."""
+def _bind(
+    function: Callable[..., _Found],
+    *args: Any,
+    kind: Kind | None = None,
+    missing_ok: bool = False,
+    **options: Any,
+) -> Job:
+    """A job calling ``function(*args, **options)``; a 501 answer marks ``kind``
+    unsupported, and with ``missing_ok`` a 404 finds nothing."""
 
     def job() -> _Found:
         try:
-            return function(*args)
+            return function(*args, **options)
         except CallFailed as failure:
+            if missing_ok and failure.status == NOT_FOUND:
+                return _Found()
             if kind is None or failure.status != NOT_IMPLEMENTED:
                 raise
             return _Found(unsupported={kind})
@@ -336,6 +415,25 @@ _OWNER_SHAPES = {Kind.API: "apis", Kind.PRODUCT: "products", Kind.TAG: "tags"}
 """The kinds whose children are listed per resource ("-": no endpoint has that owner)."""
 
 
+def _listed_in(resource_id: str) -> str | None:
+    """The collection that lists ``resource_id`` (``/apis/a/operations``); None for
+    resources read one by one (policies, service-level resources, portal settings)."""
+    owner = parent_id(resource_id)
+    if owner is None or endpoint_of(resource_id).list is None:
+        return None
+    return f"{owner}/{resource_id.rsplit('/', 2)[-2]}"
+
+
+def _literal(value: str) -> str:
+    """``value`` as an OData string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def collection_of(owner_id: str, shape: str) -> str:
+    """The collection of ``shape`` (``apis/operations``) below ``owner_id`` (``/apis/a``)."""
+    return f"{owner_id}/{shape.rsplit('/', 1)[-1]}"
+
+
 def _is_document(endpoint: Endpoint) -> bool:
     return endpoint.kind in (Kind.POLICY, Kind.POLICY_FRAGMENT)
 
@@ -351,41 +449,6 @@ class _Page:
     next_link: str | None
 
 
-def _bind_page(
-    session: Session,
-    what: str,
-    group: str,
-    method: str,
-    names: tuple[str, ...],
-    link: str | None,
-    options: Mapping[str, Any],
-) -> Callable[[], _Page]:
-    """One call fetching the page at ``link`` (None: the first) of a list."""
-
-    def fetch() -> _Page:
-        pages: list[_Page] = []
-
-        def collect(response: Any) -> None:
-            http = response.http_response
-            if 200 <= http.status_code < 300:
-                pages.append(_as_page(session, what, _json_object(session, what, http)))
-
-        call = getattr(session.operations(group), method)
-        pager = call(
-            session.rg,
-            session.service,
-            *names,
-            **session.options(**options),
-            raw_response_hook=collect,
-        )
-        next(pager.by_page(continuation_token=link), None)
-        if not pages:
-            raise BadAnswer(session.target.endpoint, what, "no page was sent")
-        return pages[-1]
-
-    return fetch
-
-
 def _as_page(session: Session, what: str, body: Mapping[str, Any]) -> _Page:
     items = body.get("value")
     link = body.get("nextLink")
@@ -396,18 +459,6 @@ def _as_page(session: Session, what: str, body: Mapping[str, Any]) -> _Page:
     if link is not None and not isinstance(link, str):
         raise BadAnswer(session.target.endpoint, what, "a 'nextLink' that is not a string")
     return _Page(items, link or None)
-
-
-def _json_object(session: Session, what: str, http: Any) -> dict[str, Any]:
-    """The JSON object an answer holds ({} for an empty body); :class:`BadAnswer` else."""
-    try:
-        text = http.text()
-        body = json.loads(text) if text and text.strip() else {}
-    except (ValueError, RecursionError):
-        raise BadAnswer(session.target.endpoint, what, "the answer is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadAnswer(session.target.endpoint, what, "the answer is not a JSON object")
-    return body
 
 
 def _properties(session: Session, what: str, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -435,14 +486,17 @@ def _shown(text: str) -> str:
     return quoted if len(quoted) <= 80 else quoted[:76] + '..."'
 
 
-def _raw_and_etag(
-    pipeline_response: Any, deserialized: Any, headers: Mapping[str, Any]
-) -> tuple[Any, str | None]:
-    http = pipeline_response.http_response
-    try:
-        text = http.text()
-        body = json.loads(text) if text and text.strip() else {}
-    except (ValueError, RecursionError):
-        body = None  # the caller refuses it with the resource named
-    etag = headers.get("ETag") or http.headers.get("ETag")
-    return body, (str(etag) if etag else None)
+def read_selected(
+    target: Target,
+    request: ReadRequest,
+    *,
+    parallelism: int = 8,
+    client: Any = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    on_retry: Callable[[Retry], None] | None = None,
+    on_progress: Callable[[ReadProgress], None] | None = None,
+) -> LiveState:
+    """The resources ``request`` names, read from the instance (for a partial plan).
+    ``on_retry`` and ``on_progress`` hear each retry and each finished list or GET."""
+    session = Session(target, client, retry, on_retry)
+    return InstanceReader(session, frozenset(), parallelism, on_progress).read_selected(request)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 import pickle
 
-from apimsync.model import Kind, make_resource
-from apimsync.plan import MISSING, Action, Change, Plan
+from apimsync.model import Configuration, Kind, make_resource
+from apimsync.plan import MISSING, Action, Change, Plan, compute_plan
 
 BACKEND = make_resource("/backends/b", {"url": "https://b"})
 
@@ -43,3 +43,28 @@ def test_missing_is_one_falsy_value_that_survives_copies() -> None:
     assert copy.deepcopy(MISSING) is MISSING
     assert pickle.loads(pickle.dumps(MISSING)) is MISSING
     assert MISSING != None  # noqa: E711 - absent is not null
+
+
+def test_etags_added_afterwards_are_the_etags_a_plan_with_them_holds() -> None:
+    desired = Configuration(
+        [
+            make_resource("/backends/kept", {"url": "https://new.example.test"}),
+            make_resource("/backends/added", {"url": "https://added.example.test"}),
+        ]
+    )
+    live = Configuration(
+        [
+            make_resource("/backends/kept", {"url": "https://old.example.test"}),
+            make_resource("/backends/gone", {"url": "https://gone.example.test"}),
+        ]
+    )
+    etags = {"/backends/kept": '"1"', "/backends/gone": '"2"', "/backends/added": '"3"'}
+
+    later = compute_plan(desired, live, prune=True).with_etags(etags)
+
+    assert later == compute_plan(desired, live, prune=True, etags=etags)
+    assert {c.resource_id: c.etag for c in later.changes} == {
+        "/backends/added": None,
+        "/backends/kept": '"1"',
+        "/backends/gone": '"2"',
+    }

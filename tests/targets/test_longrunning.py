@@ -13,7 +13,7 @@ import pytest
 
 from apimsync.targets.calls import BadAnswer, CallFailed, Session
 from apimsync.targets.connection import Target
-from apimsync.targets.longrunning import put_and_wait
+from apimsync.targets.longrunning import delete_and_wait, put_and_wait
 from tests.reliability.servers import Answer, Seen, TlsServer
 
 SERVICE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/svc"
@@ -116,3 +116,35 @@ def test_a_202_without_a_status_link_on_the_endpoint_is_refused(
 
     assert problem in raised.value.message
     assert [s.method for s in tls.seen] == ["PUT"]
+
+
+def test_an_api_delete_answered_200_is_done(server: tuple[Script, TlsServer]) -> None:
+    """As recorded: ``DELETE /apis/{id}`` -> 200, empty body (the SDK 5.0 refuses it)."""
+    script, tls = server
+    script.answers = {"DELETE": [Answer(200, b"", {"Content-Length": "0"})]}
+    tls.seen.clear()
+
+    delete_and_wait(
+        _session(tls),
+        "/apis/echo",
+        what="delete '/apis/echo'",
+        headers={"If-Match": '"AAAA"'},
+        query={"deleteRevisions": "true"},
+    )
+
+    assert [s.method for s in tls.seen] == ["DELETE"]
+    assert tls.seen[0].path.endswith("/apis/echo?api-version=2024-05-01&deleteRevisions=true")
+    assert tls.seen[0].headers.get("if-match") == '"AAAA"'
+
+
+def test_an_api_delete_answered_202_is_polled(server: tuple[Script, TlsServer]) -> None:
+    script, tls = server
+    script.answers = {
+        "DELETE": [Answer(202, b"", _location(tls, 200))],
+        "GET": [Answer(202, b"", _location(tls, 200)), Answer(204, b"")],
+    }
+    tls.seen.clear()
+
+    delete_and_wait(_session(tls), "/apis/echo", what="delete '/apis/echo'")
+
+    assert [s.method for s in tls.seen] == ["DELETE", "GET", "GET"]
