@@ -51,7 +51,11 @@ RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 CONFLICT_CODE = "PessimisticConcurrencyConflict"
 WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE", "POST"})
 POLL_INTERVAL = 5.0
-"""Seconds between polls of a long-running write when the server sends no Retry-After."""
+"""Most seconds between polls of a long-running write when the server sends no Retry-After."""
+FIRST_POLL = 0.25
+"""Seconds before the first such poll: most writes are done within a second (the
+recorded ones name no Retry-After), so each later poll waits twice as long as the one
+before, up to :data:`POLL_INTERVAL`."""
 
 
 # -- errors a user can cause -----------------------------------------------------------
@@ -430,7 +434,7 @@ class Session:
 
 class _RetryAfterPolling(ARMPolling):
     """ARM polling that takes ``Retry-After: 0`` at its word (azure-core waits the
-    default interval then); without the header it waits :data:`POLL_INTERVAL`.
+    default interval then); without the header it waits :func:`poll_delay`.
 
     Each poll goes through :meth:`Session.call` (a throttled or dropped poll is retried
     alone, not the whole operation), and only to the endpoint's host."""
@@ -438,11 +442,13 @@ class _RetryAfterPolling(ARMPolling):
     session: Session
     what: str
     subject: str
+    polls: int = 0
 
     def _extract_delay(self) -> float:
         headers = self._pipeline_response.http_response.headers
-        value = parse_retry_after(headers.get("Retry-After"))
-        return self._timeout if value is None else value
+        delay = poll_delay(headers.get("Retry-After"), self.polls)
+        self.polls += 1
+        return delay
 
     def request_status(self, status_link: str) -> Any:
         session = self.session
@@ -497,6 +503,16 @@ def _error_message(error: HttpResponseError) -> str:
 def _retry_after(error: HttpResponseError) -> float | None:
     headers = getattr(error.response, "headers", None) or {}
     return parse_retry_after(headers.get("Retry-After"))
+
+
+def poll_delay(retry_after: str | None, polls: int) -> float:
+    """Seconds to wait before the next poll of a long-running write, ``polls`` polls into
+    it: what ``Retry-After`` says, else :data:`FIRST_POLL` doubled each poll, at most
+    :data:`POLL_INTERVAL`."""
+    asked = parse_retry_after(retry_after)
+    if asked is not None:
+        return asked
+    return min(POLL_INTERVAL, FIRST_POLL * float(2 ** min(polls, 16)))
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -8,7 +8,8 @@ api-versions may answer ``200``/``201`` with the entity at once. The SDK 5.0 met
 these writes accept only ``200``/``201`` and raise on a ``202``, so apimsync sends them
 through the client's own pipeline (the same credential, counters and transport) and
 polls itself: each poll is one retried call, stays on the endpoint's origin, and waits
-what ``Retry-After`` says.
+what ``Retry-After`` says (without one, a quarter second at first, then twice as long
+each time, up to 5 s).
 
 ``DELETE /apis/{id}`` is the same in reverse: the service answers ``200`` with an empty
 body (``204`` when it was gone already; §1.3, [API20 e19/e20], [REV20 p@136000]), which
@@ -18,6 +19,7 @@ the SDK 5.0's ``begin_delete`` refuses (it takes ``202``/``204`` only), so
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -26,11 +28,10 @@ from typing import Any
 from azure.core.rest import HttpRequest, HttpResponse
 
 from apimsync.targets.calls import (
-    POLL_INTERVAL,
     BadAnswer,
     CallFailed,
     Session,
-    parse_retry_after,
+    poll_delay,
     same_origin,
 )
 from apimsync.targets.raw import resource_url, send
@@ -82,10 +83,10 @@ def _wait(session: Session, accepted: HttpResponse, resource_id: str, what: str)
     response = accepted
     link = _status_link(session, response, what)
     started = time.monotonic()
-    while True:
+    for polls in itertools.count():
         if time.monotonic() - started > LONGEST_WAIT:
             raise CallFailed(what, 202, "StillRunning", f"not done after {LONGEST_WAIT:.0f} s")
-        time.sleep(_delay(response))
+        time.sleep(poll_delay(response.headers.get("Retry-After"), polls))
         response = session.call(what, _sender(session, HttpRequest("GET", link)), resource_id)
         if response.status_code == 202:
             link = _status_link(session, response, what) if _has_link(response) else link
@@ -106,11 +107,6 @@ def _status_link(session: Session, response: HttpResponse, what: str) -> str:
     if not same_origin(link, endpoint):
         raise BadAnswer(endpoint, what, "a status link to another host")
     return str(link)
-
-
-def _delay(response: HttpResponse) -> float:
-    asked = parse_retry_after(response.headers.get("Retry-After"))
-    return POLL_INTERVAL if asked is None else asked
 
 
 def _has_link(response: HttpResponse) -> bool:

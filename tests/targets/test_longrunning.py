@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from apimsync.targets.calls import BadAnswer, CallFailed, Session
+from apimsync.targets.calls import POLL_INTERVAL, BadAnswer, CallFailed, Session, poll_delay
 from apimsync.targets.connection import Target
 from apimsync.targets.longrunning import delete_and_wait, put_and_wait
 from tests.reliability.servers import Answer, Seen, TlsServer
@@ -148,3 +148,15 @@ def test_an_api_delete_answered_202_is_polled(server: tuple[Script, TlsServer]) 
     delete_and_wait(_session(tls), "/apis/echo", what="delete '/apis/echo'")
 
     assert [s.method for s in tls.seen] == ["DELETE", "GET", "GET"]
+
+
+def test_polls_without_retry_after_start_soon_and_back_off_to_the_interval() -> None:
+    """Most writes are done within a second: a deploy must not wait 5 s for each."""
+    delays = [poll_delay(None, polls) for polls in range(8)]
+
+    assert delays == [0.25, 0.5, 1.0, 2.0, 4.0, POLL_INTERVAL, POLL_INTERVAL, POLL_INTERVAL]
+
+
+@pytest.mark.parametrize(("header", "expected"), [("0", 0.0), ("3", 3.0), ("soon", 0.25)])
+def test_retry_after_decides_the_wait_when_it_says_one(header: str, expected: float) -> None:
+    assert poll_delay(header, 0) == expected
