@@ -13,9 +13,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-from deepdiff.helper import NotPresent
-
 from apimsync.jsonvalue import freeze
 from apimsync.model import (
     Configuration,
@@ -186,6 +183,8 @@ def _update(wanted: Resource, current: Resource, etag: str | None) -> Change | N
 
 def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldChange, ...]:
     """The changed values between two JSON objects, one per JSON pointer, in path order."""
+    from deepdiff import DeepDiff  # here: a plan without changes never needs it (start-up)
+
     diff = DeepDiff(dict(before), dict(after), ignore_order=False, view="tree")
     found = [
         FieldChange(
@@ -198,6 +197,8 @@ def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[
 
 
 def _value(value: Any) -> Any:
+    from deepdiff.helper import NotPresent
+
     return MISSING if isinstance(value, NotPresent) else freeze(value)
 
 
