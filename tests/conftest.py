@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from bench import corpus
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _cache_compiled_modules() -> None:
+    """Let the test processes (pytest-xdist's workers, the apimsync and emulator children
+    they start) keep compiled modules, in .pytest_cache rather than beside the sources,
+    where PYTHONDONTWRITEBYTECODE would make each of them compile and rewrite every module
+    again: seconds per worker, and the test command must stay short. Runs before the
+    workers start, so they inherit it."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    prefix = os.environ.setdefault("PYTHONPYCACHEPREFIX", str(REPO / ".pytest_cache" / "pyc"))
+    sys.dont_write_bytecode = False
+    sys.pycache_prefix = sys.pycache_prefix or prefix
+
+
+_cache_compiled_modules()
 
 
 def _corpus() -> Path:
@@ -25,6 +46,30 @@ def _corpus() -> Path:
 
 CORPUS = _corpus()
 EXPORTS = sorted(p.name for p in CORPUS.iterdir() if (p / "api-management").is_dir())
+REPRESENTATIVE_EXPORT = sorted(
+    EXPORTS, key=lambda name: sum(1 for _ in (CORPUS / name).rglob("*"))
+)[len(EXPORTS) // 2]
+"""The export the default run takes end to end (the median in size); end-to-end runs of
+the others, the largest included, are opt-in (``-m slow``, which CI runs)."""
+
+T = TypeVar("T")
+
+
+def one_export_by_default(values: Iterable[T], name_of: Callable[[T], str] = str) -> list[Any]:
+    """``values`` as parameters named ``name_of(value)``, those of exports other than
+    :data:`REPRESENTATIVE_EXPORT` marked ``slow`` (other values, the examples, are not)."""
+    return [
+        pytest.param(
+            value,
+            id=name_of(value),
+            marks=(
+                pytest.mark.slow
+                if name_of(value) in EXPORTS and name_of(value) != REPRESENTATIVE_EXPORT
+                else ()
+            ),
+        )
+        for value in values
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +103,10 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
         for p in sorted((root / top).rglob("*"))
         if p.is_file()
     }
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook; -p no:xdist runs without it
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Two workers per core for ``-n auto``: most tests wait on a child process (apimsync,
+    the emulator, git) for much of their time, so one worker per core leaves cores idle."""
+    return 2 * (os.cpu_count() or 1)

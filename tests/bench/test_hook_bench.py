@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
 
 HOOK_BENCH = [sys.executable, str(REPO / "bench" / "hook_bench.py")]
 

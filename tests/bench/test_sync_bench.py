@@ -10,7 +10,11 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
 
 SYNC_PHASES = (
     "pull",

@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
 
 
 def test_the_smoke_run_prints_the_documented_figures() -> None:

@@ -55,6 +55,8 @@ from tests.gitrepos import git
 from tests.reliability.helpers import synthetic
 from tests.targets.conftest import NAMED_VALUE_REFERENCE
 
+pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
+
 EXAMPLES = int(os.environ.get("APIMSYNC_PROPERTY_EXAMPLES", "3"))
 SOURCES = ("seed-openai-v17", "eshop-v15", "W(3)")
 SERVICES = tuple(f"prop{n}" for n in range(max(12, 4 * EXAMPLES * len(SOURCES))))

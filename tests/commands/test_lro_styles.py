@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from apimsync.emulator import EmulatorProcess
-from tests.conftest import CORPUS, REPO
+from tests.conftest import CORPUS, REPO, one_export_by_default
 from tests.reliability.helpers import Cli
 
 SOURCES = (REPO / "examples" / "openai-usage", CORPUS / "eshop-v15")  # named values; schemas
@@ -33,7 +33,7 @@ def emulator(
         yield running
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
+@pytest.mark.parametrize("source", one_export_by_default(SOURCES, lambda source: source.name))
 def test_deploy_converges_whichever_way_long_running_writes_answer(
     emulator: EmulatorProcess, source: Path, tmp_path: Path
 ) -> None:

@@ -26,7 +26,7 @@ from apimsync.model import Configuration
 from apimsync.plan.diff import compute_plan
 from apimsync.targets.connection import read_connection_file
 from apimsync.validate.tree import validate_tree
-from tests.conftest import CORPUS, EXPORTS, REPO, tree_bytes
+from tests.conftest import CORPUS, EXPORTS, REPO, one_export_by_default, tree_bytes
 from tests.reliability.helpers import live_configuration
 
 SERVICES = tuple(f"svc{n}" for n in range(40))
@@ -152,7 +152,7 @@ def git(directory: Path, *args: str) -> str:
 SOURCES = [CORPUS / name for name in EXPORTS] + [EXAMPLE]
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
+@pytest.mark.parametrize("source", one_export_by_default(SOURCES, lambda source: source.name))
 def test_full_cycle_plan_deploy_plan_pull(instance: Instance, source: Path, tmp_path: Path) -> None:
     """deploy (the files are the whole truth: --prune), then plan is empty, then a pull
     leaves git status clean, then a pull into an empty folder validates and plans empty."""
@@ -218,6 +218,7 @@ def test_a_multi_commit_history_deploys_every_change(instance: Instance, tmp_pat
     assert "No changes" in instance.run("plan", "--dir", repo).stdout
 
 
+@pytest.mark.slow  # the largest export
 def test_removed_api_is_unmanaged_without_prune_and_deleted_with_it(
     instance: Instance, tmp_path: Path
 ) -> None:
@@ -250,6 +251,7 @@ def test_removed_api_is_unmanaged_without_prune_and_deleted_with_it(
     assert "max-deletes" in aborted.stderr and writes_after_abort == 0
 
 
+@pytest.mark.slow  # the largest export; every kind is pruned in tests/targets/test_sdk.py
 def test_a_deleted_tag_folder_is_pruned(instance: Instance, tmp_path: Path) -> None:
     repo = workdir(tmp_path, CORPUS / "eshop-v15")
     instance.run("deploy", "--dir", repo, "--yes")

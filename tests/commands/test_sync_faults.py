@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from apimsync.emulator import EmulatorProcess
 from tests.commands.test_sync import Instance, workdir
 from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
 
 FAULTS = ("429:0.2", "503:0.05", "conflict:0.1")
 

@@ -32,7 +32,7 @@ from apimsync.targets.connection import Target
 from apimsync.targets.sdk import apply_plan, read_instance
 from apimsync.workspace import load_desired
 from tests.commands.test_sync import EXAMPLE, SOURCES, Instance, git, workdir
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, one_export_by_default
 from tests.targets.conftest import target_for
 
 SERVICES = tuple(f"git{n}" for n in range(20))
@@ -80,7 +80,7 @@ def deploy_via_git(instance: Instance, repo: Path, *extra: str, expect: int = 0)
 # -- deploy ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
+@pytest.mark.parametrize("source", one_export_by_default(SOURCES, lambda source: source.name))
 def test_a_git_deploy_leaves_the_same_live_state_as_the_sdk_path(
     emulator: EmulatorProcess, source: Path, tmp_path: Path
 ) -> None:

@@ -27,11 +27,12 @@ def _same_template(route_template: str, spec_path: str) -> bool:
     return True
 
 
+_LOCAL_OPERATIONS = Spec().by_id
 BEYOND_THE_LOCAL_COPY = {
     operation_id
     for kind in CATALOG_KINDS
     for operation_id in kind.ops.values()
-    if operation_id not in Spec().by_id
+    if operation_id not in _LOCAL_OPERATIONS
 } | {operation_id for _m, _t, operation_id, _h in catalogviews.SPECIAL}
 """Operations of the spec files the local copy lacks (:mod:`apimsync.emulator.catalog`)."""
 

@@ -24,6 +24,8 @@ from apimsync.formats.scm.writer import write_tree
 from apimsync.model import Configuration, make_resource
 from tests.reliability.helpers import Cli, figure, stored
 
+pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
+
 ROUNDS = 5
 SERVICE = "pipelines"
 SHARED = "/backends/backend-00000"

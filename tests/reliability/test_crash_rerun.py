@@ -42,6 +42,8 @@ from tests.reliability.helpers import (
     write_synthetic,
 )
 
+pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
+
 APIS = 10
 POINTS = (0.0, 0.02, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.95)
 """Where to kill, as a share of the resources the deploy creates (0: while it reads)."""

@@ -29,6 +29,8 @@ from apimsync.emulator import Connection, EmulatorProcess
 from apimsync.emulator.counters import RequestCounters
 from tests.reliability.helpers import figure, stored
 
+pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
+
 CLIENTS = 32
 SECONDS = float(os.environ.get("APIMSYNC_LOAD_SECONDS", "10"))
 FAULTS = ("503:0.02", "429:0.02", "reset:0.01")

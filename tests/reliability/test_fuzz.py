@@ -77,6 +77,7 @@ def overlay_target(
 # -- the seeded loops ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_policy_parser_seeded(tmp_path: Path) -> None:
     outcomes = fuzzing.run_loop(
         INPUTS, fuzzing.policy_inputs(random.Random(1)), fuzzing.policy_target
@@ -85,6 +86,7 @@ def test_policy_parser_seeded(tmp_path: Path) -> None:
     assert sum(outcomes.values()) == INPUTS
 
 
+@pytest.mark.slow
 def test_scm_reader_seeded(tree_target: fuzzing.TreeTarget, seeds: list[dict[str, bytes]]) -> None:
     outcomes = fuzzing.run_loop(
         INPUTS, fuzzing.tree_inputs(random.Random(2), seeds[:-1]), tree_target
@@ -96,6 +98,7 @@ def test_scm_reader_seeded(tree_target: fuzzing.TreeTarget, seeds: list[dict[str
     assert tree_target.written and tree_target.validated
 
 
+@pytest.mark.slow
 def test_overlay_loader_seeded(overlay_target: fuzzing.OverlayTarget) -> None:
     ids = sorted(resource.id for resource in overlay_target.base)
     outcomes = fuzzing.run_loop(
@@ -140,6 +143,7 @@ POLICY_TEXT = st.lists(
 ).map("".join)
 
 
+@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(text=POLICY_TEXT, scope=st.integers(0, 4))
 def test_policy_parser_hypothesis(text: str, scope: int) -> None:
@@ -147,6 +151,7 @@ def test_policy_parser_hypothesis(text: str, scope: int) -> None:
     fuzzing.policy_target(text, scope)
 
 
+@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(data=st.data())
 def test_scm_reader_hypothesis(
@@ -168,6 +173,7 @@ def test_scm_reader_hypothesis(
     tree_target(files)
 
 
+@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(data=st.data())
 def test_overlay_loader_hypothesis(
@@ -198,6 +204,7 @@ def test_overlay_loader_hypothesis(
 # -- atheris -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_ATHERIS, reason="atheris is not installed")
 @pytest.mark.parametrize("target", ["policy", "tree", "overlay"])
 def test_atheris(target: str, tmp_path: Path) -> None:
@@ -225,6 +232,7 @@ def test_atheris(target: str, tmp_path: Path) -> None:
     _count(name, "atheris runs", int(done.group(1)))
 
 
+@pytest.mark.slow
 def test_zz_fuzz_summary() -> None:
     if not COUNTS:
         pytest.skip("run the fuzz module for its summary")

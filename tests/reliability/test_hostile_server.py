@@ -20,6 +20,8 @@ import pytest
 from tests.reliability.helpers import Cli, figure
 from tests.reliability.servers import Answer, Seen, TlsServer
 
+pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
+
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 GROUP = "rg-hostile"
 SERVICE = "hostile"

@@ -108,6 +108,7 @@ def _texts(root: Path) -> Iterator[tuple[str, str]]:
             yield str(path), path.read_bytes().decode("utf-8", "replace")
 
 
+@pytest.mark.slow  # every command on both targets; test_secrets_cycle.py runs by default
 def test_no_secret_appears_anywhere_in_a_full_cycle(
     emulator: EmulatorProcess, tmp_path: Path
 ) -> None:

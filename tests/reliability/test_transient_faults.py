@@ -37,6 +37,8 @@ from tests.reliability.helpers import (
 )
 from tests.reliability.servers import Answer, Seen, TlsServer, faulting_proxy
 
+pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
+
 FAULTS = ("429:0.2", "503:0.05", "reset:0.02", "conflict:0.1")
 APIS = int(os.environ.get("APIMSYNC_RELIABILITY_APIS", "200"))
 PARALLELISM = "32"

@@ -40,7 +40,7 @@ from apimsync.targets.sdk import (
     fetch_etags,
     read_instance,
 )
-from tests.conftest import CORPUS, EXPORTS, REPO
+from tests.conftest import CORPUS, EXPORTS, REPO, one_export_by_default
 from tests.targets.conftest import (
     PORTAL_KINDS,
     target_for,
@@ -103,7 +103,7 @@ def round_trip(fresh: Callable[[], Target]) -> Callable[[str], RoundTrip]:
     return run
 
 
-@pytest.mark.parametrize("name", SOURCES)
+@pytest.mark.parametrize("name", one_export_by_default(SOURCES))
 def test_applied_export_reads_back_exactly(
     name: str, round_trip: Callable[[str], RoundTrip]
 ) -> None:
@@ -128,7 +128,7 @@ def expected_read_requests(live: Configuration) -> int:
     return 10 + per_api + diagnostics + owners + len(live.of_kind(Kind.POLICY))
 
 
-@pytest.mark.parametrize("name", SOURCES)
+@pytest.mark.parametrize("name", one_export_by_default(SOURCES))
 def test_reading_takes_one_request_per_collection(
     name: str, round_trip: Callable[[str], RoundTrip]
 ) -> None:
@@ -253,6 +253,7 @@ def faulty_emulator() -> Iterator[EmulatorProcess]:
         yield running
 
 
+@pytest.mark.slow
 def test_faults_are_retried_and_the_deploy_converges(faulty_emulator: EmulatorProcess) -> None:
     target = target_for(faulty_emulator.connection, faulty_emulator.connection.service)
     desired = desired_of("eshop-v15")
