@@ -110,3 +110,19 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """Two workers per core for ``-n auto``: most tests wait on a child process (apimsync,
     the emulator, git) for much of their time, so one worker per core leaves cores idle."""
     return 2 * (os.cpu_count() or 1)
+
+
+_FIGURES: list[str] = []
+"""The reliability figures of the run (tests/reliability/conftest.py), in report order."""
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "teardown":
+        _FIGURES.extend(text for key, text in report.user_properties if key == "apimsync-figure")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _FIGURES:
+        terminalreporter.section("apimsync reliability figures")
+        for text in _FIGURES:
+            terminalreporter.write_line(text)

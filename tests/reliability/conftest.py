@@ -1,16 +1,19 @@
-"""The reliability figures, gathered by :func:`tests.reliability.helpers.figure`, printed
-in one section at the end of the run (whatever the capture mode)."""
+"""The reliability figures, gathered by :func:`tests.reliability.helpers.figure`, handed
+to the test's report, so that ``tests/conftest.py`` prints them in one section at the end
+of the run, from pytest-xdist's workers too (whatever the capture mode)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
-from tests.reliability.helpers import FIGURES
+import pytest
+
+from tests.reliability.helpers import FIGURE_PROPERTY, FIGURES
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.section("apimsync reliability figures")
-    for name, text in FIGURES:
-        terminalreporter.write_line(f"{name}: {text}")
+@pytest.fixture(autouse=True)
+def _figures_reported(request: pytest.FixtureRequest) -> Iterator[None]:
+    reported = len(FIGURES)
+    yield
+    for name, text in FIGURES[reported:]:
+        request.node.user_properties.append((FIGURE_PROPERTY, f"{name}: {text}"))

@@ -19,7 +19,9 @@ from apimsync.targets.sdk import read_instance
 REPO = Path(__file__).resolve().parents[2]
 
 FIGURES: list[tuple[str, str]] = []
-"""(test, text) of every figure reported in this session; conftest prints them at the end."""
+"""(test, text) of every figure reported in this process; conftest hands each to its
+test's report, under :data:`FIGURE_PROPERTY`."""
+FIGURE_PROPERTY = "apimsync-figure"
 
 
 def figure(name: str, text: str) -> str:
