@@ -105,7 +105,27 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook; -p no:xdist runs without it
+ONE_WORKER_PACKAGES = ("tests/emulator/",)
+"""Packages whose modules share one worker: the emulator's conformance summary
+(tests/emulator/test_zz_conformance.py) counts what every module of its package covered."""
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hooks; -p no:xdist runs without them
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` (one module per worker at a time, so modules share their
+    emulator), except that the modules of :data:`ONE_WORKER_PACKAGES` go together."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModuleScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            shared = [p for p in ONE_WORKER_PACKAGES if path.startswith(p)]
+            return shared[0] if shared else path
+
+    return ModuleScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """Two workers per core for ``-n auto``: most tests wait on a child process (apimsync,
     the emulator, git) for much of their time, so one worker per core leaves cores idle."""
