@@ -13,22 +13,15 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console as RichConsole
-from rich.live import Live
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Column
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console as RichConsole
+    from rich.live import Live
+    from rich.progress import Progress, TaskID
+
+# rich is imported where something is drawn: off a terminal (CI, pipes, every test)
+# nothing is, and importing it costs each command 50 ms of start-up.
 
 
 def wants_color(stream: TextIO, no_color: bool) -> bool:
@@ -85,6 +78,8 @@ class Console:
         self._stop_status()
         with self._lock:
             if self._rich is not None and self._display:
+                from rich.text import Text
+
                 self._rich.print(Text.from_ansi(text), soft_wrap=True)
             else:
                 print(text, file=self.err, flush=True)
@@ -99,6 +94,9 @@ class Console:
         with self._lock:
             if self._display:
                 return  # a progress bar says what is happening
+            from rich.live import Live
+            from rich.text import Text
+
             if self._status is None:
                 self._status = Live(
                     Text(text), console=self._console(), transient=True, auto_refresh=False
@@ -134,6 +132,8 @@ class Console:
 
     def _console(self) -> RichConsole:
         if self._rich is None:
+            from rich.console import Console as RichConsole
+
             self._rich = RichConsole(
                 file=self.err, force_terminal=True, highlight=False, no_color=self.no_color
             )
@@ -156,6 +156,16 @@ class ProgressDisplay:
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         if drawn:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.table import Column
+
             self._bar = Progress(
                 SpinnerColumn(finished_text=" "),
                 TextColumn("[bold]{task.description}"),
@@ -199,6 +209,8 @@ class ProgressDisplay:
         current: str = "",
     ) -> None:
         if self._bar is not None and self._task is not None:
+            from rich.markup import escape
+
             self._bar.update(
                 self._task,
                 completed=completed,
@@ -214,6 +226,8 @@ class ProgressDisplay:
     def note(self, text: str) -> None:
         """A line that stays (a failure, say), printed above the bar."""
         if self._bar is not None:
+            from rich.text import Text
+
             self._bar.console.print(Text.from_ansi(text), soft_wrap=True)
 
     def stop(self, *, finished: bool = True) -> None:
