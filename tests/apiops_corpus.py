@@ -9,8 +9,6 @@ from tests.conftest import CORPUS
 
 APIOPS_CORPUS = CORPUS.parent / "corpus-apiops"
 FOLDERS = sorted(p.name for p in APIOPS_CORPUS.iterdir() if (p / "apimartifacts").is_dir())
-SMALLEST_FOLDER = min(FOLDERS, key=lambda name: sum(1 for _ in (APIOPS_CORPUS / name).rglob("*")))
-"""The folder the default run takes end to end; the others are opt-in (``-m slow``)."""
 ARTIFACTS = "apimartifacts"
 
 

@@ -18,16 +18,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _cache_compiled_modules() -> None:
     """Let the test processes (pytest-xdist's workers, the apimsync and emulator children
-    they start) keep compiled modules, in .pytest_cache rather than beside the sources,
-    where PYTHONDONTWRITEBYTECODE would make each of them compile and rewrite every module
+    they start) keep compiled modules (``__pycache__``, ignored by git), where
+    PYTHONDONTWRITEBYTECODE would make each of them compile and rewrite every module
     again: seconds per worker, and the test command must stay short. Runs before the
     workers start, so they inherit it."""
-    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        return
-    del os.environ["PYTHONDONTWRITEBYTECODE"]
-    prefix = os.environ.setdefault("PYTHONPYCACHEPREFIX", str(REPO / ".pytest_cache" / "pyc"))
-    sys.dont_write_bytecode = False
-    sys.pycache_prefix = sys.pycache_prefix or prefix
+    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+        sys.dont_write_bytecode = False
 
 
 _cache_compiled_modules()
@@ -55,17 +51,19 @@ the others, the largest included, are opt-in (``-m slow``, which CI runs)."""
 T = TypeVar("T")
 
 
-def one_export_by_default(values: Iterable[T], name_of: Callable[[T], str] = str) -> list[Any]:
+def one_export_by_default(
+    values: Iterable[T],
+    name_of: Callable[[T], str] = str,
+    kept: str | None = REPRESENTATIVE_EXPORT,
+) -> list[Any]:
     """``values`` as parameters named ``name_of(value)``, those of exports other than
-    :data:`REPRESENTATIVE_EXPORT` marked ``slow`` (other values, the examples, are not)."""
+    ``kept`` (None: every export) marked ``slow``; other values, the examples, are not."""
     return [
         pytest.param(
             value,
             id=name_of(value),
             marks=(
-                pytest.mark.slow
-                if name_of(value) in EXPORTS and name_of(value) != REPRESENTATIVE_EXPORT
-                else ()
+                pytest.mark.slow if name_of(value) in EXPORTS and name_of(value) != kept else ()
             ),
         )
         for value in values

@@ -21,7 +21,7 @@ from apimsync.emulator import EmulatorProcess
 from apimsync.formats.layouts import read_tree
 from apimsync.model import Kind
 from apimsync.secrets_env import variable_for
-from tests.apiops_corpus import APIOPS_CORPUS, FOLDERS, SMALLEST_FOLDER
+from tests.apiops_corpus import APIOPS_CORPUS, FOLDERS
 from tests.apiops_instance import Instance, git, init_repository
 
 SERVICES = tuple(f"corpus{n}" for n in range(len(FOLDERS)))
@@ -46,10 +46,8 @@ def secret_values(repo: Path) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=pytest.mark.slow if n != SMALLEST_FOLDER else ()) for n in FOLDERS],
-)
+@pytest.mark.slow  # the default run deploys an APIOps folder in test_apiops_deletes.py
+@pytest.mark.parametrize("name", FOLDERS)
 def test_a_real_folder_deploys_plans_empty_pulls_clean_and_converts_both_ways(
     emulator: EmulatorProcess, name: str, tmp_path: Path
 ) -> None:

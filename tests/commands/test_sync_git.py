@@ -80,7 +80,11 @@ def deploy_via_git(instance: Instance, repo: Path, *extra: str, expect: int = 0)
 # -- deploy ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("source", one_export_by_default(SOURCES, lambda source: source.name))
+# The default run deploys the example through git; real exports go through the emulator's
+# git deploy in tests/emulator/test_tenant_config.py, and end to end here with -m slow.
+@pytest.mark.parametrize(
+    "source", one_export_by_default(SOURCES, lambda source: source.name, kept=None)
+)
 def test_a_git_deploy_leaves_the_same_live_state_as_the_sdk_path(
     emulator: EmulatorProcess, source: Path, tmp_path: Path
 ) -> None:
