@@ -293,6 +293,7 @@ FRAGMENTS = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow  # a fuzz run: 300 generated texts
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(), st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join)))
 def test_any_text_either_parses_or_raises_a_policy_syntax_error(text: str) -> None:

@@ -595,6 +595,7 @@ def _trees(draw: st.DrawFn, depth: int = 0) -> ET.Element:
     return element
 
 
+@pytest.mark.slow  # a fuzz run: 150 generated documents
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     root=st.sampled_from(["policies", "fragment", "inbound"]),
