@@ -47,22 +47,22 @@ def all_pointers(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
             yield from all_pointers(item, f"{pointer}/{index}")
 
 
-def offset_of(text: str, line: int, column: int) -> int:
-    starts = [0] + [index + 1 for index, char in enumerate(text) if char == "\n"]
-    return starts[line - 1] + column - 1
+def line_starts(text: str) -> list[int]:
+    return [0] + [index + 1 for index, char in enumerate(text) if char == "\n"]
 
 
-def value_at(text: str, line: int, column: int) -> Any:
-    return json.JSONDecoder().raw_decode(text, offset_of(text, line, column))[0]
+def value_at(text: str, starts: list[int], line: int, column: int) -> Any:
+    return json.JSONDecoder().raw_decode(text, starts[line - 1] + column - 1)[0]
 
 
 def assert_positions_match(text: str) -> None:
     document = json.loads(text)
     positions = json_positions(text)
     expected = dict(all_pointers(document))
+    starts = line_starts(text)
     assert set(positions) == set(expected)
     for pointer, value in expected.items():
-        assert value_at(text, *positions[pointer]) == value, pointer
+        assert value_at(text, starts, *positions[pointer]) == value, pointer
 
 
 def test_nested_objects_and_arrays() -> None:
