@@ -139,13 +139,16 @@ def via_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def env_option(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``--env NAME``: apply the overlay ``environments/NAME.json`` to the files."""
+    """``--env NAME``: apply the environment's overlay to the files."""
     return click.option(
         "--env",
         "environment",
         default=None,
         metavar="NAME",
-        help="Apply the environment overlay environments/NAME.json to the files.",
+        help=(
+            "Apply the environment overlay environments/NAME.json to the files "
+            "(APIOps folders: configuration.NAME.yaml)."
+        ),
     )(function)
 
 
