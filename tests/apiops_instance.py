@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from apimsync.emulator.counters import RequestCounters
 from apimsync.model import Configuration
 from apimsync.targets.connection import Target
 from apimsync.targets.sdk import read_instance
+from tests.clirun import run_apimsync
 
 
 class Instance:
@@ -58,19 +58,7 @@ def apimsync(
     *args: str | Path, expect: int | None = 0, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``python -m apimsync ARGS`` as a user runs it (no terminal, ``CI`` set)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "apimsync", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env or {**os.environ, "CI": "true"},
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-        check=False,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    if expect is not None:
-        assert result.returncode == expect, result.stdout + result.stderr
-    return result
+    return run_apimsync(*args, env=env or {**os.environ, "CI": "true"}, expect=expect)
 
 
 def git(directory: Path, *args: str) -> str:

@@ -25,6 +25,7 @@ from apimsync.model import Configuration, make_resource
 from apimsync.plan import compute_plan
 from apimsync.targets.connection import Target
 from apimsync.targets.sdk import apply_plan
+from tests.clirun import run_apimsync
 from tests.gitrepos import ROUND_ROBIN, committed_copy, git
 
 SERVICES = tuple(f"inc{n}" for n in range(24))
@@ -65,19 +66,10 @@ class Deployed:
         self.start = self.head()
 
     def run(self, *args: str, expect: int | None = 0) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "apimsync", args[0], "--dir", str(self.root), *args[1:]],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            timeout=300,
-            check=False,
+        directory = ("--dir", str(self.root))
+        return run_apimsync(
+            args[0], *directory, *args[1:], env=self.env, expect=expect, timeout=300
         )
-        assert "Traceback" not in result.stderr, result.stderr
-        if expect is not None:
-            assert result.returncode == expect, result.stdout + result.stderr
-        return result
 
     def counted(self, *args: str, expect: int | None = 0) -> tuple[str, int, int]:
         """Output, requests and writes of one run."""

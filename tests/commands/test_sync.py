@@ -26,6 +26,7 @@ from apimsync.model import Configuration
 from apimsync.plan.diff import compute_plan
 from apimsync.targets.connection import read_connection_file
 from apimsync.validate.tree import validate_tree
+from tests.clirun import run_apimsync
 from tests.conftest import CORPUS, EXPORTS, REPO, one_export_by_default, tree_bytes
 from tests.reliability.helpers import live_configuration
 
@@ -54,19 +55,7 @@ class Instance:
         }
 
     def run(self, *args: str | Path, expect: int | None = 0) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "apimsync", *map(str, args)],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            timeout=300,
-            check=False,
-        )
-        assert "Traceback" not in result.stderr, result.stderr
-        if expect is not None:
-            assert result.returncode == expect, result.stdout + result.stderr
-        return result
+        return run_apimsync(*args, env=self.env, expect=expect, timeout=300)
 
     def live(self) -> Configuration:
         """What the instance holds, read with the library."""

@@ -15,6 +15,7 @@ from apimsync.formats.scm.writer import write_tree
 from apimsync.model import GLOBAL_POLICY_ID, Configuration, Kind, Resource, make_resource
 from apimsync.targets.connection import Target, read_connection_file
 from apimsync.targets.sdk import read_instance
+from tests.clirun import run_apimsync
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -227,23 +228,7 @@ class Cli:
     def run(
         self, *args: str | Path, expect: int | None = 0, timeout: float = 600
     ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            self.command(*args),
-            capture_output=True,
-            text=True,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            timeout=timeout,
-            check=False,
-        )
-        assert "Traceback" not in result.stderr, result.stderr
-        assert "internal error" not in result.stderr, result.stderr
-        if expect is not None:
-            assert result.returncode == expect, (
-                f"{' '.join(map(str, args))} exited {result.returncode}, not {expect}:\n"
-                f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-            )
-        return result
+        return run_apimsync(*args, env=self.env, expect=expect, timeout=timeout)
 
     def start(self, *args: str | Path) -> subprocess.Popen[str]:
         return subprocess.Popen(
