@@ -16,6 +16,7 @@ deployed); every file is still read, for the references between them.
 from __future__ import annotations
 
 import os
+import posixpath
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -176,13 +177,8 @@ class _Repository:
 
     def _specs(self) -> list[str]:
         """Pathspecs of the configuration folders and the environments."""
-        joined = [
-            (self.prefix if part == "." else f"{self.prefix}/{part}")
-            if self.prefix
-            else ("" if part == "." else part)
-            for part in self.paths
-        ]
-        return [f":(top,literal){path}" if path else ":(top)" for path in joined]
+        joined = (posixpath.normpath(posixpath.join(self.prefix, part)) for part in self.paths)
+        return [":(top)" if path == "." else f":(top,literal){path}" for path in joined]
 
     def _relative(self, path: str) -> str:
         return path[len(self.prefix) + 1 :] if self.prefix else path
