@@ -9,22 +9,27 @@ renamed or moved, in any commit after REF, in any file of any layout, or through
 overlay) is a resource whose configuration differs, and nothing else is. A file that is
 moved or reformatted without changing what it says changes nothing to deploy.
 
-Only the changed files are validated on their own (the others were when REF was
-deployed); every file is still read, for the references between them.
+A small change to an scm-layout tree is read partially: on both sides, the same few
+files, those the change needs (:mod:`apimsync.selection`: the files that differ, those
+that name them or that they name, and the folders of what policies name), so a one-line
+change to a big tree reads a few hundred files instead of all of them. A file outside
+that selection reads the same on both sides, so it changes nothing, as it does not. A
+change to the overlays or to many files, or an APIOps folder, is read whole. Only the
+changed files and those that name them are validated (the rest was, when REF was
+deployed).
 """
 
 from __future__ import annotations
 
 import os
-import posixpath
-import subprocess
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from apimsync.environments import apply_overlay
-from apimsync.errors import ApimsyncError, UsageError
+from apimsync.environments import OverlayError, apply_overlay, check_patched_exist
+from apimsync.errors import ApimsyncError, InvalidConfiguration, UsageError
 from apimsync.formats.layouts import (
     Location,
     configuration_paths,
@@ -33,16 +38,21 @@ from apimsync.formats.layouts import (
     locate_configuration,
     read_tree,
 )
+from apimsync.gitfiles import WORKING_TREE, Differences, GitFiles, Side
 from apimsync.model import Configuration
-from apimsync.workspace import DesiredState, GitRefError, load_desired
+from apimsync.selection import Selection, only_relevant, partial_is_enough, select
+from apimsync.validate.tree import validate_tree
+from apimsync.workspace import Desired, DesiredState
 
 
 @dataclass(frozen=True)
 class ChangedState(DesiredState):
     """The validated desired state, and what it changed since ``since``.
 
-    ``old`` is the configuration the files held at ``commit`` (None when it could not be
-    read: then every resource of the files counts as changed and none as deleted)."""
+    ``configuration`` holds the changed resources and those read with them (all of them
+    when the files were read whole); ``old`` is what the same files held at ``commit``
+    (None when it could not be read: then every resource of the files counts as changed
+    and none as deleted)."""
 
     since: str = ""
     commit: str = ""
@@ -57,167 +67,135 @@ def load_changed_state(
     ref: str | None = None,
     environment: str | None = None,
     layout: str | None = None,
+    *,
+    whole: bool = False,
 ) -> ChangedState:
     """The files of ``directory`` (or of ``ref``), validated where they changed since the
-    commit ``since`` names, with the configuration they held at that commit; ``layout``
-    forces the layout instead of detecting it."""
+    commit ``since`` names, with what the same files held at that commit; ``layout``
+    forces the layout instead of detecting it; ``whole`` reads every file, as a change
+    the selection cannot serve does anyway."""
     location = detect_layout(directory, layout)
-    repository = _Repository.of(directory, configuration_paths(directory, location))
-    commit = repository.commit(since)
-    if ref is not None:
-        repository.commit(ref)
-    paths = repository.changed_paths(commit, ref)
-    with ThreadPoolExecutor(1, thread_name_prefix="apimsync-since") as pool:
-        # git writes the old files while this thread validates the new ones
-        old = pool.submit(_configuration_at, repository, commit, location, environment)
-        desired = load_desired(directory, ref, environment, layout, focus=paths).state()
-        return ChangedState(
-            desired.configuration,
-            desired.unresolved,
-            since=since,
-            commit=commit,
-            paths=tuple(paths),
-            old=old.result(),
-        )
+    git = GitFiles.at(directory, "--changed-since")
+    before = git.commit(since)
+    after = WORKING_TREE if ref is None else git.commit(ref)
+    tops = configuration_paths(directory, location)
+    differences = git.differences(before, after, tops)
+    selection = None if whole else _selection(git, before, after, tops, differences, location)
+    read = _Read(git, before, after, location, environment)
+    if selection is None:
+        desired, old = read.whole(directory, tops, differences)
+    else:
+        desired, old = read.selected(selection)
+    return ChangedState(
+        desired.configuration,
+        desired.unresolved,
+        desired.not_managed,
+        since=since,
+        commit=before.commit or "",
+        paths=tuple(sorted(differences.all)),
+        old=old,
+    )
 
 
-def _configuration_at(
-    repository: _Repository, commit: str, location: Location, environment: str | None
-) -> Configuration | None:
-    """The configuration the files held at ``commit`` (the overlay applied); None if that
-    cannot be read (an overlay it did not have...)."""
-    with tempfile.TemporaryDirectory(prefix="apimsync-since-") as scratch:
-        root = repository.checkout(commit, Path(scratch))
-        try:
-            locate_configuration(root, location.name)
-        except UsageError:  # the commit holds no configuration yet
-            return Configuration()
-        try:
-            configuration = read_tree(root, location).configuration
-            if environment is None:
-                return configuration
-            overlay = load_environment(root, location, environment, os.environ)
-            return apply_overlay(configuration, overlay, skip_missing=True)
-        except ApimsyncError:
-            return None
+def _selection(
+    git: GitFiles,
+    before: Side,
+    after: Side,
+    tops: list[str],
+    differences: Differences,
+    location: Location,
+) -> Selection | None:
+    """The files to read on both sides, and those to validate; None to read them all."""
+    if location.name != "scm":
+        return None
+    files_after = git.files(after, tops)
+    if not partial_is_enough(differences, len(files_after)):
+        return None
+    forward = select(git, before, after, files_after, differences)
+    backward = select(git, after, before, git.files(before, tops), differences.reversed())
+    return Selection(forward.files | backward.files | differences.all, forward.relevant)
 
 
 @dataclass(frozen=True)
-class _Repository:
-    """The git repository holding a configuration folder, through the git command."""
+class _Read:
+    """Reading both sides of a change."""
 
-    top: Path
-    prefix: str
-    """The folder relative to ``top`` (``""``: the top itself)."""
-    paths: tuple[str, ...]
-    """The folders and files, relative to the folder, that hold the configuration."""
+    git: GitFiles
+    before: Side
+    after: Side
+    location: Location
+    environment: str | None
 
-    @classmethod
-    def of(cls, directory: Path, paths: list[str]) -> _Repository:
-        found = _git(directory, "rev-parse", "--show-toplevel", check=False)
-        if found is None:
-            raise GitRefError(
-                f"{directory} is not inside a git repository, so --changed-since cannot be "
-                "used (it compares the files with a commit)"
-            )
-        top = Path(found.strip()).resolve()
-        prefix = directory.resolve().relative_to(top).as_posix()
-        return cls(top, "" if prefix == "." else prefix, tuple(paths))
+    def whole(
+        self, directory: Path, tops: list[str], differences: Differences
+    ) -> tuple[DesiredState, Configuration | None]:
+        with ThreadPoolExecutor(1, thread_name_prefix="apimsync-since") as pool:
+            # git writes the old files while this thread validates the new ones
+            old = pool.submit(self._old, self.git.files(self.before, tops))
+            with self._files_after(directory, tops) as root:
+                desired = self._validated(root, differences.all, old, partial=False)
+            return desired, old.result()
 
-    def commit(self, ref: str) -> str:
-        """The full name of the commit ``ref`` names; :class:`GitRefError` if none."""
+    def selected(self, selection: Selection) -> tuple[DesiredState, Configuration | None]:
+        with ThreadPoolExecutor(1, thread_name_prefix="apimsync-since") as pool:
+            old = pool.submit(self._old, selection.files)
+            with self.git.exported(self.after, selection.files) as root:
+                desired = self._validated(root, selection.relevant, old, partial=True)
+            return desired, old.result()
+
+    @contextmanager
+    def _files_after(self, directory: Path, tops: list[str]) -> Iterator[Path]:
+        if self.after == WORKING_TREE:
+            yield directory
+            return
+        with self.git.exported(self.after, self.git.files(self.after, tops)) as root:
+            yield root
+
+    def _validated(
+        self,
+        root: Path,
+        focus: frozenset[str],
+        old: Future[Configuration | None],
+        *,
+        partial: bool,
+    ) -> DesiredState:
+        """The files below ``root``, validated where ``focus`` says (``partial``: and
+        only the findings there reported, the other files being a selection)."""
+        report = validate_tree(root, self.environment, focus=focus, layout=self.location.name)
+        if partial:
+            report = only_relevant(report, focus)
+        if report.errors:
+            raise InvalidConfiguration(report.findings)
+        if self.environment is not None:
+            self._check_overlay(root, report.configuration, old.result())
+        return Desired(report.configuration, report.layout, report).state()
+
+    def _old(self, files: frozenset[str]) -> Configuration | None:
+        """What ``files`` held at the earlier commit (the overlay applied); an empty
+        configuration if it held none yet, None if it cannot be read."""
+        with self.git.exported(self.before, files) as root:
+            try:
+                locate_configuration(root, self.location.name)
+            except UsageError:  # the commit holds no configuration yet
+                return Configuration()
+            try:
+                configuration = read_tree(root, self.location).configuration
+                if self.environment is None:
+                    return configuration
+                overlay = load_environment(root, self.location, self.environment, os.environ)
+                return apply_overlay(configuration, overlay, skip_missing=True)
+            except ApimsyncError:
+                return None
+
+    def _check_overlay(self, root: Path, desired: Configuration, old: Configuration | None) -> None:
+        """A partial read applies the overlay to what it read; a patch of a resource the
+        change deleted is then the error a whole read reports."""
+        assert self.environment is not None
+        if old is None:
+            return
+        gone = {r.id for r in old if r.id not in desired}
         try:
-            return _run(self.top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
-        except _GitFailed as failure:
-            detail = failure.stderr or f"'{ref}' names no commit in this repository"
-            raise GitRefError.unknown(ref, detail) from None
-
-    def checkout(self, commit: str, scratch: Path) -> Path:
-        """The configuration folders at ``commit``, written below ``scratch`` by git itself
-        (with an index of its own: the user's index and working tree are not touched);
-        the folder that holds them."""
-        present = _run(self.top, "ls-tree", "--name-only", "-z", commit, "--", *self._specs())
-        paths = [path for path in present.split("\0") if path]
-        tree = scratch / "tree"
-        tree.mkdir()
-        if paths:
-            git_dir = _run(self.top, "rev-parse", "--absolute-git-dir").strip()
-            _run(
-                self.top,
-                f"--git-dir={git_dir}",
-                f"--work-tree={tree}",
-                "checkout",
-                commit,
-                "--",
-                *(f":(top,literal){path}" for path in paths),
-                index=scratch / "index",
-            )
-        return tree / self.prefix if self.prefix else tree
-
-    def changed_paths(self, commit: str, ref: str | None) -> list[str]:
-        """The configuration files that differ between ``commit`` and ``ref`` (None: the
-        working tree, staged, unstaged and untracked files included)."""
-        specs = self._specs()
-        listed = _run(
-            self.top,
-            "diff",
-            "--name-only",
-            "--no-renames",
-            "-z",
-            commit,
-            *([ref] if ref is not None else []),
-            "--",
-            *specs,
-        ).split("\0")
-        if ref is None:
-            listed += _run(
-                self.top, "ls-files", "--others", "--exclude-standard", "-z", "--", *specs
-            ).split("\0")
-        return sorted({self._relative(path) for path in listed if path})
-
-    def _specs(self) -> list[str]:
-        """Pathspecs of the configuration folders and the environments."""
-        joined = (posixpath.normpath(posixpath.join(self.prefix, part)) for part in self.paths)
-        return [":(top)" if path == "." else f":(top,literal){path}" for path in joined]
-
-    def _relative(self, path: str) -> str:
-        return path[len(self.prefix) + 1 :] if self.prefix else path
-
-
-class _GitFailed(GitRefError):
-    """A git command failed; the message says which, with git's last line."""
-
-    def __init__(self, args: tuple[str, ...], stderr: str) -> None:
-        lines = stderr.strip().splitlines()
-        super().__init__(f"git {args[0]} failed: {lines[-1] if lines else 'no message'}")
-        self.stderr = stderr.strip()
-
-
-def _run(where: Path, *args: str, index: Path | None = None) -> str:
-    found = _git(where, *args, check=True, index=index)
-    assert found is not None
-    return found
-
-
-def _git(where: Path, *args: str, check: bool, index: Path | None = None) -> str | None:
-    """The output of ``git ARGS`` in ``where`` (``index``: the index file it uses); None
-    (or :class:`_GitFailed`) if it fails."""
-    environment = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    if index is not None:
-        environment["GIT_INDEX_FILE"] = str(index)
-    try:
-        done = subprocess.run(
-            ["git", "-c", "core.quotepath=off", *args],
-            cwd=where,
-            capture_output=True,
-            text=True,
-            env=environment,
-            check=False,
-        )
-    except OSError as error:
-        raise GitRefError(f"cannot run git ({error.strerror or error})") from None
-    if done.returncode == 0:
-        return done.stdout
-    if check:
-        raise _GitFailed(args, done.stderr)
-    return None
+            overlay = load_environment(root, self.location, self.environment, os.environ)
+            check_patched_exist(desired, overlay, gone)
+        except OverlayError as error:
+            raise InvalidConfiguration(error.findings) from None

@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,21 @@ def apply_overlay(
     known = [p for p in overlay.patches if p.resource_id in configuration]
     changed = [_patched(configuration, patch) for patch in known]
     return configuration.with_resources(*changed)
+
+
+def check_patched_exist(
+    configuration: Configuration, overlay: Overlay, resource_ids: Collection[str]
+) -> None:
+    """Raise :class:`OverlayError` for each patch of one of ``resource_ids`` that
+    ``configuration`` lacks: how a partial configuration checks the resources it knows
+    to be gone (a deleted resource the overlay still changes)."""
+    unknown = [
+        p
+        for p in overlay.patches
+        if p.resource_id in resource_ids and p.resource_id not in configuration
+    ]
+    if unknown and not overlay.lenient:
+        raise OverlayError([_unknown_resource(overlay, patch) for patch in unknown])
 
 
 def overlay_warnings(configuration: Configuration, overlay: Overlay) -> list[Finding]:

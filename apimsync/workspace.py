@@ -6,38 +6,22 @@ or nothing is sent.
 
 from __future__ import annotations
 
-import io
-import tarfile
-import tempfile
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from apimsync.errors import ApimsyncError, InvalidConfiguration
+from apimsync.errors import InvalidConfiguration
 from apimsync.formats.layouts import (
     NOT_MANAGED_CODES,
     TreeLayout,
     configuration_paths,
     detect_layout,
 )
+from apimsync.gitfiles import GitFiles
 from apimsync.model import Configuration
 from apimsync.validate.findings import Finding
 from apimsync.validate.tree import ValidationReport, validate_tree
-
-
-class GitRefError(ApimsyncError):
-    """A git ref cannot be read (a usage error: the ref or the folder is wrong)."""
-
-    exit_code = 2
-
-    @classmethod
-    def not_a_repository(cls, directory: Path) -> GitRefError:
-        return cls(f"{directory} is not inside a git repository, so --ref cannot be used")
-
-    @classmethod
-    def unknown(cls, ref: str, detail: str) -> GitRefError:
-        return cls(f"cannot read git ref '{ref}': {detail.strip().splitlines()[-1]}")
 
 
 @dataclass(frozen=True)
@@ -109,56 +93,8 @@ def _validated(
 def exported_ref(directory: Path, ref: str, layout: str | None = None) -> Iterator[Path]:
     """The configuration of ``directory`` (its layout's folders and environment files)
     as it is at git ``ref``, in a temporary folder."""
-    import git
-
-    try:
-        repo = git.Repo(directory, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise GitRefError.not_a_repository(directory) from None
-    top = Path(repo.working_tree_dir or directory).resolve()
-    prefix = directory.resolve().relative_to(top).as_posix()
-    wanted = configuration_paths(directory, detect_layout(directory, layout))
-    if prefix == "." and "." in wanted:
-        present: list[str] | None = None  # the repository's top is the artifact folder
-        _exists_at(repo, ref, "")
-    else:
-        paths = [_joined(prefix, r) for r in wanted]
-        present = [p for p in paths if _exists_at(repo, ref, p)]
-    with tempfile.TemporaryDirectory(prefix="apimsync-ref-") as temp:
-        if present is None or present:
-            stream = io.BytesIO()
-            try:
-                if present is None:
-                    repo.archive(stream, ref, format="tar")
-                else:
-                    repo.archive(stream, ref, format="tar", path=present)
-            except git.GitCommandError as error:
-                raise GitRefError.unknown(ref, str(error.stderr)) from None
-            stream.seek(0)
-            with tarfile.open(fileobj=stream) as archive:
-                archive.extractall(temp, filter="data")
-        root = Path(temp) / prefix if prefix != "." else Path(temp)
-        root.mkdir(parents=True, exist_ok=True)
+    git = GitFiles.at(directory, "--ref")
+    commit = git.commit(ref)
+    tops = configuration_paths(directory, detect_layout(directory, layout))
+    with git.exported(commit, git.files(commit, tops)) as root:
         yield root
-
-
-def _joined(prefix: str, relative: str) -> str:
-    if prefix == ".":
-        return relative
-    return prefix if relative == "." else f"{prefix}/{relative}"
-
-
-def _exists_at(repo: object, ref: str, path: str) -> bool:
-    import git
-
-    try:
-        repo.git.cat_file("-e", f"{ref}:{path}")  # type: ignore[attr-defined]
-    except git.GitCommandError as error:
-        if "Not a valid object name" in str(error.stderr) and ":" not in str(error.stderr):
-            raise GitRefError.unknown(ref, str(error.stderr)) from None
-        try:
-            repo.git.rev_parse("--verify", f"{ref}^{{commit}}")  # type: ignore[attr-defined]
-        except git.GitCommandError as missing:
-            raise GitRefError.unknown(ref, str(missing.stderr)) from None
-        return False
-    return True

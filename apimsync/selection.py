@@ -1,0 +1,162 @@
+"""The few files of an scm-layout tree that a small change needs, to be read without the rest.
+
+A big tree takes seconds to read whole; a change of a few files needs only:
+
+* the changed files, plus the files that refer to them (a policy's API or product, found
+  with ``git grep``) and the files they refer to (``$ref-``, ``$refs-``);
+* every file of the kinds that references point at by name (backends, version sets,
+  groups, tags, everything in ``api-management-extras/``, the root configuration) and
+  the environment overlays;
+* for a deleted or renamed resource, and for a changed API path, every file that names
+  the old name, id, path or file (so a broken reference or a duplicate path is caught).
+
+The files that changed and those that name them are the *relevant* ones: the rest was
+validated when it was committed, so only their findings are reported. A change to
+``environments/`` or to many files needs everything (:func:`partial_is_enough`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from apimsync.environments import FOLDER as ENVIRONMENTS
+from apimsync.formats.files import CONFIG_ROOTS, EXTRAS_ROOT, SCM_ROOT
+from apimsync.formats.textfile import reference_path
+from apimsync.gitfiles import Differences, GitFiles, Side
+from apimsync.validate.tree import ValidationReport
+
+FULL_ABOVE = 200
+"""Above this many changed files (or a tenth of the tree, if more), read everything."""
+NAMED_FOLDERS = (
+    f"{SCM_ROOT}/backends/",
+    f"{SCM_ROOT}/apiVersionSets/",
+    f"{SCM_ROOT}/groups/",
+    f"{SCM_ROOT}/tags/",
+    f"{SCM_ROOT}/configuration.json",
+    f"{SCM_ROOT}/policies/global.xml",
+    f"{EXTRAS_ROOT}/",
+    f"{ENVIRONMENTS}/",
+)
+_API_CONFIG = re.compile(rf"^{SCM_ROOT}/apis/[^/]+/configuration\.json$")
+
+
+@dataclass(frozen=True)
+class Selection:
+    files: frozenset[str]
+    """What to read."""
+    relevant: frozenset[str]
+    """Whose findings to report: the changed files and the files that name them."""
+
+    def __or__(self, other: Selection) -> Selection:
+        return Selection(self.files | other.files, self.relevant | other.relevant)
+
+
+def partial_is_enough(differences: Differences, files: int) -> bool:
+    """Whether a change to a tree of ``files`` files can be read partially."""
+    touched = differences.all
+    return len(touched) <= max(FULL_ABOVE, files // 10) and not any(
+        p.startswith(f"{ENVIRONMENTS}/") for p in touched
+    )
+
+
+def select(
+    git: GitFiles, before: Side, after: Side, files: frozenset[str], differences: Differences
+) -> Selection:
+    """The files of ``after`` (which holds ``files``) that the change from ``before``
+    needs, and those of them that are relevant."""
+    named = {p for p in files if p.startswith(NAMED_FOLDERS)}
+    changed = set(differences.present)
+    git.read([before, after], sorted(p for p in differences.all if p.endswith(".json")))
+    old_names = list(_old_names(git, before, after, differences))
+    referring = git.grep(after, old_names, CONFIG_ROOTS, fixed=True)
+    api_paths = list(_api_paths(git, after, changed))
+    referring |= git.grep(after, api_paths, CONFIG_ROOTS, json_only=True)
+    relevant = changed | (referring & files)
+    texts = _as_written(sorted(p for p in relevant if not p.endswith(".json")))
+    owners = git.grep(after, texts, CONFIG_ROOTS, fixed=True, json_only=True) & files
+    needed = named | relevant | owners
+    # The owners' references too: a unit read with files missing is full of ref-missing
+    # findings, each costly to place, all then dropped as outside ``relevant``.
+    sources = sorted(p for p in relevant | owners if p.endswith(".json"))
+    git.read([after], sources)
+    needed |= _referenced(git, after, sources, files)
+    return Selection(frozenset(needed), frozenset(relevant))
+
+
+def only_relevant(report: ValidationReport, relevant: frozenset[str]) -> ValidationReport:
+    """``report`` with the findings of the relevant files (and of the overlays) only."""
+    kept = tuple(
+        f for f in report.findings if f.path in relevant or f.path.startswith(f"{ENVIRONMENTS}/")
+    )
+    return replace(report, findings=kept)
+
+
+def _old_names(git: GitFiles, before: Side, after: Side, differences: Differences) -> Iterator[str]:
+    """Grep patterns for names, ids and paths that deleted or changed files gave up."""
+    yield from _as_written(sorted(differences.deleted))
+    for path in sorted(differences.deleted | differences.modified):
+        if not path.endswith(".json"):
+            continue
+        gone = _names(git.show(before, path)) - _names(git.show(after, path))
+        yield from sorted(gone)
+
+
+def _as_written(paths: list[str]) -> list[str]:
+    """Each path as a JSON file may name it: with ``/`` or, as APIM wrote some references
+    on Windows, with ``\\`` (escaped in JSON as two)."""
+    return paths + [path.replace("/", "\\\\") for path in paths]
+
+
+def _names(text: str | None) -> set[str]:
+    document = _json(text)
+    names = set()
+    for key in ("id", "displayName", "name"):
+        value = document.get(key)
+        if isinstance(value, str) and value:
+            names.add(value)
+            names.add(value.rsplit("/", 1)[-1])
+    return names
+
+
+def _api_paths(git: GitFiles, after: Side, changed: set[str]) -> Iterator[str]:
+    """Patterns for the paths of changed APIs: another API with the same path conflicts."""
+    for path in sorted(p for p in changed if _API_CONFIG.match(p)):
+        value = _json(git.show(after, path)).get("path")
+        if isinstance(value, str):
+            yield r'"path"[[:space:]]*:[[:space:]]*"/?' + re.escape(value.strip("/")) + '/?"'
+
+
+def _referenced(git: GitFiles, side: Side, sources: list[str], files: frozenset[str]) -> set[str]:
+    """The files that ``$ref-``/``$refs-`` entries of the JSON ``sources`` name."""
+    by_lower = {p.lower(): p for p in files}
+    found: set[str] = set()
+    for path in sources:
+        for reference in _references(_json(git.show(side, path))):
+            target = by_lower.get((reference_path(reference) or reference).lower())
+            if target is not None:
+                found.add(target)
+    return found
+
+
+def _references(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.startswith(("$ref-", "$refs-")):
+                yield from (r for r in ([item] if isinstance(item, str) else item or []) if r)
+            else:
+                yield from _references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _references(item)
+
+
+def _json(text: str | None) -> dict[str, Any]:
+    try:
+        document = json.loads((text or "").removeprefix("\ufeff"))
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
