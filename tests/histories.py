@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from hypothesis import Phase
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from apimsync.formats.scm.reader import read_tree
@@ -50,9 +50,19 @@ OPERATIONS = (
 Operation = tuple[str, int, int]
 operations = st.tuples(st.sampled_from(OPERATIONS), st.integers(0, 999), st.integers(0, 99999))
 histories = st.lists(st.lists(operations, min_size=1, max_size=4), min_size=1, max_size=5)
-PHASES = (Phase.explicit, Phase.generate)
-"""No shrinking: each example takes seconds, shrinking one takes many minutes. A failure
-is reported as generated (its history is printed)."""
+
+
+def history_settings(examples: int) -> settings:
+    """Hypothesis settings for histories: each example takes seconds, so no deadline and
+    no shrinking (shrinking one takes many minutes; a failure is reported as generated,
+    its history printed)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=(Phase.explicit, Phase.generate),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 def start_configuration(source: str) -> Configuration:

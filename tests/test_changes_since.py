@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from apimsync.changes_since import ChangedState, load_changed_state
 from apimsync.errors import InvalidConfiguration
@@ -23,10 +23,10 @@ from tests.gitrepos import git
 from tests.histories import (
     ENVIRONMENT,
     OVERLAID_BACKEND,
-    PHASES,
     Operation,
     commit_history,
     histories,
+    history_settings,
     write_start,
 )
 
@@ -54,13 +54,7 @@ def start_repository(tmp: Path, source: str) -> tuple[Path, str]:
 
 
 def run_histories(source: str, tmp_path_factory: pytest.TempPathFactory, examples: int) -> None:
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=PHASES,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @history_settings(examples)
     @given(history=histories)
     def run(history: list[list[Operation]]) -> None:
         root, start = start_repository(tmp_path_factory.mktemp("history"), source)

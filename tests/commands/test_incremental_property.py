@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from apimsync.commands.deploy import DeployOptions, deploy
 from apimsync.commands.plan import PlanOptions, make_plan
@@ -48,11 +48,11 @@ from apimsync.targets.sdk import apply_plan
 from tests.gitrepos import git
 from tests.histories import (
     ENVIRONMENT,
-    PHASES,
     PINNED,
     Operation,
     commit_history,
     histories,
+    history_settings,
     read_at,
     write_start,
 )
@@ -179,13 +179,7 @@ def check_history(
 def test_incremental_deploys_leave_a_full_plan_empty(
     source: str, emulator: EmulatorProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        phases=PHASES,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @history_settings(EXAMPLES)
     @given(history=histories)
     def run(history: list[list[Operation]]) -> None:
         check_history(emulator, tmp_path_factory.mktemp("history"), source, history, False)
@@ -197,13 +191,7 @@ def test_incremental_deploys_leave_a_full_plan_empty(
 def test_drift_outside_the_history_is_left_alone(
     source: str, emulator: EmulatorProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    @settings(
-        max_examples=max(1, EXAMPLES // 2),
-        deadline=None,
-        database=None,
-        phases=PHASES,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    @history_settings(max(1, EXAMPLES // 2))
     @given(history=histories)
     def run(history: list[list[Operation]]) -> None:
         check_history(emulator, tmp_path_factory.mktemp("drift"), source, history, True)
