@@ -9,14 +9,14 @@ renamed or moved, in any commit after REF, in any file of any layout, or through
 overlay) is a resource whose configuration differs, and nothing else is. A file that is
 moved or reformatted without changing what it says changes nothing to deploy.
 
-A small change to an scm-layout tree is read partially: on both sides, the same few
-files, those the change needs (:mod:`apimsync.selection`: the files that differ, those
-that name them or that they name, and the folders of what policies name), so a one-line
-change to a big tree reads a few hundred files instead of all of them. A file outside
-that selection reads the same on both sides, so it changes nothing, as it does not. A
-change to the overlays or to many files, or an APIOps folder, is read whole. Only the
-changed files and those that name them are validated (the rest was, when REF was
-deployed).
+A small change is read partially: on both sides, the same few files, those the change
+needs (:mod:`apimsync.selection`: the files that differ, those that name them or that
+they name, the folders of what policies name; in an APIOps folder, everything but the
+APIs the change does not touch), so a one-line change to a big tree reads a few hundred
+files instead of all of them. A file outside that selection reads the same on both
+sides, so it changes nothing, as it does not. A change to the overlays or to many files
+is read whole. Only the changed files and those that name them are validated (the rest
+was, when REF was deployed).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from apimsync.formats.layouts import (
     Location,
     configuration_paths,
     detect_layout,
+    environment_files,
     load_environment,
     locate_configuration,
     read_tree,
@@ -106,13 +107,13 @@ def _selection(
     location: Location,
 ) -> Selection | None:
     """The files to read on both sides, and those to validate; None to read them all."""
-    if location.name != "scm":
-        return None
     files_after = git.files(after, tops)
-    if not partial_is_enough(differences, len(files_after)):
+    overlays = environment_files(git.folder, location)
+    if not partial_is_enough(differences, len(files_after), overlays):
         return None
-    forward = select(git, before, after, files_after, differences)
-    backward = select(git, after, before, git.files(before, tops), differences.reversed())
+    forward = select(git, before, after, files_after, differences, location)
+    files_before = git.files(before, tops)
+    backward = select(git, after, before, files_before, differences.reversed(), location)
     return Selection(forward.files | backward.files | differences.all, forward.relevant)
 
 

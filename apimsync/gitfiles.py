@@ -96,6 +96,11 @@ class GitFiles:
         """The folder relative to the top, with a trailing ``/`` (``""``: the top)."""
         self._texts: dict[tuple[Side, str], str | None] = {}
 
+    @property
+    def folder(self) -> Path:
+        """The configuration's folder in the working tree."""
+        return self.top / self.prefix
+
     @classmethod
     def at(cls, directory: Path, purpose: str) -> GitFiles:
         """The repository ``directory`` is in; ``purpose`` (``--staged``) names what

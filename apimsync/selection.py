@@ -1,6 +1,7 @@
-"""The few files of an scm-layout tree that a small change needs, to be read without the rest.
+"""The few files of a tree that a small change needs, to be read without the rest.
 
-A big tree takes seconds to read whole; a change of a few files needs only:
+A big tree takes seconds to read whole; a change of a few files needs only, in the scm
+layout:
 
 * the changed files, plus the files that refer to them (a policy's API or product, found
   with ``git grep``) and the files they refer to (``$ref-``, ``$refs-``);
@@ -10,21 +11,28 @@ A big tree takes seconds to read whole; a change of a few files needs only:
 * for a deleted or renamed resource, and for a changed API path, every file that names
   the old name, id, path or file (so a broken reference or a duplicate path is caught).
 
+In an APIOps artifact folder, whose files name each other by folder name, every file but
+those of the APIs (nearly all of a big tree), plus the folders of the APIs a change
+touches: those with a changed file (every revision of them), those a changed product or
+tag file names, those that name what a deleted or renamed file held, and those taking a
+changed API's path.
+
 The files that changed and those that name them are the *relevant* ones: the rest was
-validated when it was committed, so only their findings are reported. A change to
-``environments/`` or to many files needs everything (:func:`partial_is_enough`).
+validated when it was committed, so only their findings are reported. A change to the
+overlays or to many files needs everything (:func:`partial_is_enough`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from apimsync.environments import FOLDER as ENVIRONMENTS
 from apimsync.formats.files import CONFIG_ROOTS, EXTRAS_ROOT, SCM_ROOT
+from apimsync.formats.layouts import Location
 from apimsync.formats.textfile import reference_path
 from apimsync.gitfiles import Differences, GitFiles, Side
 from apimsync.validate.tree import ValidationReport
@@ -55,19 +63,33 @@ class Selection:
         return Selection(self.files | other.files, self.relevant | other.relevant)
 
 
-def partial_is_enough(differences: Differences, files: int) -> bool:
-    """Whether a change to a tree of ``files`` files can be read partially."""
+def partial_is_enough(differences: Differences, files: int, overlays: Collection[str] = ()) -> bool:
+    """Whether a change to a tree of ``files`` files can be read partially (``overlays``:
+    the environment files outside ``environments/``, APIOps' ``configuration.*.yaml``)."""
     touched = differences.all
     return len(touched) <= max(FULL_ABOVE, files // 10) and not any(
-        p.startswith(f"{ENVIRONMENTS}/") for p in touched
+        p.startswith(f"{ENVIRONMENTS}/") or p in overlays for p in touched
     )
 
 
 def select(
-    git: GitFiles, before: Side, after: Side, files: frozenset[str], differences: Differences
+    git: GitFiles,
+    before: Side,
+    after: Side,
+    files: frozenset[str],
+    differences: Differences,
+    location: Location,
 ) -> Selection:
     """The files of ``after`` (which holds ``files``) that the change from ``before``
     needs, and those of them that are relevant."""
+    if location.name == "apiops":
+        return _select_apiops(git, before, after, files, differences, location.prefix())
+    return _select_scm(git, before, after, files, differences)
+
+
+def _select_scm(
+    git: GitFiles, before: Side, after: Side, files: frozenset[str], differences: Differences
+) -> Selection:
     named = {p for p in files if p.startswith(NAMED_FOLDERS)}
     changed = set(differences.present)
     git.read([before, after], sorted(p for p in differences.all if p.endswith(".json")))
@@ -85,6 +107,80 @@ def select(
     git.read([after], sources)
     needed |= _referenced(git, after, sources, files)
     return Selection(frozenset(needed), frozenset(relevant))
+
+
+def _select_apiops(
+    git: GitFiles,
+    before: Side,
+    after: Side,
+    files: frozenset[str],
+    differences: Differences,
+    prefix: str,
+) -> Selection:
+    units = _ApiUnits(files, prefix)
+    git.read([before, after], sorted(p for p in differences.all if p.endswith(".json")))
+    tops = [prefix.rstrip("/") or "."]
+    old_names = list(_apiops_old_names(git, before, after, differences, prefix))
+    referring = git.grep(after, old_names, tops, fixed=True)
+    changed_paths = list(_apiops_paths(git, after, differences.present, units))
+    referring |= git.grep(after, changed_paths, tops, json_only=True)
+    referring &= files
+    named = {
+        unit
+        for path in differences.all
+        if units.of(path) is None
+        for unit in units.named_in(path, git.show(before, path), git.show(after, path))
+    }
+    chosen = {units.of(p) for p in differences.all | referring} | named
+    needed = {p for p in files if units.of(p) is None or units.of(p) in chosen}
+    return Selection(frozenset(needed), frozenset(differences.present | referring))
+
+
+class _ApiUnits:
+    """The files of an APIOps tree by API: an API's folder and its revisions' are one
+    unit, named by the API's folder name (case-folded)."""
+
+    def __init__(self, files: frozenset[str], prefix: str) -> None:
+        self.prefix = prefix
+        self.names = {unit for p in files if (unit := self.of(p)) is not None}
+
+    def of(self, path: str) -> str | None:
+        parts = path.removeprefix(self.prefix).split("/")
+        if not path.startswith(self.prefix) or len(parts) < 3 or parts[0] != "apis":
+            return None
+        return parts[1].split(";rev=", 1)[0].casefold()
+
+    def named_in(self, path: str, *texts: str | None) -> set[str]:
+        """The units a file outside them names: by a folder of its path (v6 and v7
+        links), or by a string of its JSON (arrays of names, ids)."""
+        words = {part.casefold() for part in path.split("/")}
+        for text in texts:
+            words |= {w.rsplit("/", 1)[-1].casefold() for w in _strings(_json(text))}
+        return {w.split(";rev=", 1)[0] for w in words} & self.names
+
+
+def _apiops_paths(
+    git: GitFiles, after: Side, changed: frozenset[str], units: _ApiUnits
+) -> Iterator[str]:
+    """Patterns for the paths of changed APIs: another API with the same path conflicts."""
+    for path in sorted(changed):
+        if units.of(path) is None or not path.endswith("/apiInformation.json"):
+            continue
+        document = _json(git.show(after, path))
+        value = document.get("properties", document).get("path")
+        if isinstance(value, str):
+            yield r'"path"[[:space:]]*:[[:space:]]*"/?' + re.escape(value.strip("/")) + '/?"'
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def only_relevant(report: ValidationReport, relevant: frozenset[str]) -> ValidationReport:
@@ -105,6 +201,16 @@ def _old_names(git: GitFiles, before: Side, after: Side, differences: Difference
         yield from sorted(gone)
 
 
+def _apiops_old_names(
+    git: GitFiles, before: Side, after: Side, differences: Differences, prefix: str
+) -> Iterator[str]:
+    """The same for an APIOps tree, whose files also name a resource by its folder."""
+    yield from _old_names(git, before, after, differences)
+    for path in sorted(differences.deleted):
+        folders = path.removeprefix(prefix).split("/")[1:-1]
+        yield from folders[::2]  # apis/NAME/operations/NAME/file: the names
+
+
 def _as_written(paths: list[str]) -> list[str]:
     """Each path as a JSON file may name it: with ``/`` or, as APIM wrote some references
     on Windows, with ``\\`` (escaped in JSON as two)."""
@@ -112,13 +218,17 @@ def _as_written(paths: list[str]) -> list[str]:
 
 
 def _names(text: str | None) -> set[str]:
+    """The names a JSON document gives its resource (an APIOps document its
+    ``properties``' display name)."""
     document = _json(text)
+    properties = document.get("properties")
     names = set()
-    for key in ("id", "displayName", "name"):
-        value = document.get(key)
-        if isinstance(value, str) and value:
-            names.add(value)
-            names.add(value.rsplit("/", 1)[-1])
+    for holder in (document, properties if isinstance(properties, dict) else {}):
+        for key in ("id", "displayName", "name"):
+            value = holder.get(key)
+            if isinstance(value, str) and value:
+                names.add(value)
+                names.add(value.rsplit("/", 1)[-1])
     return names
 
 

@@ -33,7 +33,7 @@ def validate_staged(
     location = detect_layout(directory, layout)
     tops = configuration_paths(directory, location)
     files = git.files(INDEX, tops)
-    selection = staged_selection(git, files, tops) if location.name == "scm" else None
+    selection = staged_selection(git, files, tops, location) if location.name == "scm" else None
     wanted = files if selection is None else selection.files
     with git.exported(INDEX, wanted) as root:
         if not _holds_configuration(root, location):
@@ -45,7 +45,9 @@ def validate_staged(
     return replace(report, root=directory)
 
 
-def staged_selection(git: GitFiles, files: frozenset[str], tops: list[str]) -> Selection | None:
+def staged_selection(
+    git: GitFiles, files: frozenset[str], tops: list[str], location: Location
+) -> Selection | None:
     """The files a partial validation of the index needs; None when it needs them all (a
     first commit, a big change, a change to the overlays)."""
     if not git.has_commit("HEAD"):
@@ -54,7 +56,7 @@ def staged_selection(git: GitFiles, files: frozenset[str], tops: list[str]) -> S
     differences = git.differences(head, INDEX, tops)
     if not partial_is_enough(differences, len(files)):
         return None
-    return select(git, head, INDEX, files, differences)
+    return select(git, head, INDEX, files, differences, location)
 
 
 def _holds_configuration(root: Path, location: Location) -> bool:

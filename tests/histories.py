@@ -18,9 +18,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
-from apimsync.formats.scm.reader import read_tree
-from apimsync.formats.scm.writer import write_tree
+from apimsync.formats.layouts import Location, detect_layout, empty_layout, read_tree, write_tree
 from apimsync.model import Configuration, Kind, Resource, make_resource
+from tests.apiops_corpus import APIOPS_CORPUS
 from tests.conftest import CORPUS
 from tests.gitrepos import git
 from tests.reliability.helpers import synthetic
@@ -65,11 +65,20 @@ def history_settings(examples: int) -> settings:
     )
 
 
+APIOPS = "apiops:"
+"""A source's prefix for its APIOps form: ``apiops:W(30)``, ``apiops:mifurm-apim`` (a
+folder of the APIOps corpus)."""
+ARTIFACTS = Location("apiops", "artifacts", "v7")
+
+
 def start_configuration(source: str) -> Configuration:
-    if source.startswith("W("):
-        configuration = synthetic(int(source[2:-1]))
+    name = source.removeprefix(APIOPS)
+    if name.startswith("W("):
+        configuration = synthetic(int(name[2:-1]))
+    elif source.startswith(APIOPS):
+        configuration = read_tree(APIOPS_CORPUS / name).configuration
     else:
-        configuration = read_tree(CORPUS / source).configuration
+        configuration = read_tree(CORPUS / name).configuration
     pinned = [
         make_resource(OVERLAID_BACKEND, {"url": "https://base.example.test", "protocol": "http"}),
         make_resource(OVERLAID_VALUE, {"displayName": "overlaid", "value": "base"}),
@@ -99,9 +108,16 @@ def with_named_values(configuration: Configuration) -> Configuration:
 
 
 def write_start(source: str, root: Path) -> None:
-    if not source.startswith("W("):
-        shutil.copytree(CORPUS / source / "api-management", root / "api-management")
-    layout = read_tree(root).layout if (root / "api-management").is_dir() else None
+    name = source.removeprefix(APIOPS)
+    if name.startswith("W("):
+        location = ARTIFACTS if source.startswith(APIOPS) else Location("scm")
+        layout = empty_layout(location)
+    else:
+        if source.startswith(APIOPS):
+            shutil.copytree(APIOPS_CORPUS / name, root)
+        else:
+            shutil.copytree(CORPUS / name / "api-management", root / "api-management")
+        layout = read_tree(root).layout
     write_tree(start_configuration(source), root, layout)
     write_overlay(root, 0)
     git(root.parent, "init", "-q", "-b", "main", str(root))
@@ -126,7 +142,7 @@ class Editor:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        read = read_tree(root)
+        read = read_tree(root, detect_layout(root))
         self.configuration = read.configuration
         self.layout = read.layout
         self.moves: list[int] = []
@@ -215,7 +231,8 @@ class Editor:
 
     def _moved(self, index: int) -> None:
         """Move a backend's folder: a new file name, the same resource."""
-        folders = sorted(p for p in (self.root / "api-management/backends").glob("*") if p.is_dir())
+        backends = self.root / "api-management/backends"  # in an APIOps tree a move renames
+        folders = sorted(p for p in backends.glob("*") if p.is_dir())
         if folders:
             folder = folders[index % len(folders)]
             folder.rename(folder.with_name(folder.name + "-moved"))

@@ -64,14 +64,26 @@ def run_histories(source: str, tmp_path_factory: pytest.TempPathFactory, example
     run()
 
 
+@pytest.mark.parametrize("source", ["W(30)", "apiops:W(30)"])
 def test_random_histories_over_w_n_read_partially_as_whole(
-    tmp_path_factory: pytest.TempPathFactory,
+    source: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    run_histories("W(30)", tmp_path_factory, EXAMPLES)
+    run_histories(source, tmp_path_factory, EXAMPLES)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("source", ["seed-openai-v17", "eshop-v15", "W(30)"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "seed-openai-v17",
+        "eshop-v15",
+        "W(30)",
+        "apiops:W(30)",
+        "apiops:mifurm-apim",
+        "apiops:gore-apiops-demo",
+        "apiops:apim-globalpolicy",
+    ],
+)
 def test_many_random_histories_read_partially_as_whole(
     source: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

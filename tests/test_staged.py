@@ -84,9 +84,10 @@ def test_a_small_change_in_a_big_repository_reads_a_small_part(tmp_path: Path) -
     git(repo, "stash", "-q", "--keep-index")
     full = validate_tree(repo)
     git_files = GitFiles.at(repo, "--staged")
-    tops = configuration_paths(repo, detect_layout(repo))
+    location = detect_layout(repo)
+    tops = configuration_paths(repo, location)
     files = git_files.files(INDEX, tops)
-    selection = staged_selection(git_files, files, tops)
+    selection = staged_selection(git_files, files, tops, location)
 
     assert len(files) > 1500
     # the files of the 19 changed APIs (whole units: a unit read with files missing is

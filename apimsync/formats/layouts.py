@@ -319,5 +319,10 @@ def configuration_paths(root: Path, location: Location) -> list[str]:
         folders = [*CONFIG_ROOTS]
     else:
         folders = [location.folder] if location.folder else ["."]
-    extra = adapter_for(location.name).environment_files(root, location)
-    return [*folders, ENVIRONMENTS, *extra]
+    return [*folders, ENVIRONMENTS, *environment_files(root, location)]
+
+
+def environment_files(root: Path, location: Location) -> list[str]:
+    """Root-relative environment files outside ``environments/`` (APIOps'
+    ``configuration.NAME.yaml``)."""
+    return adapter_for(location.name).environment_files(root, location)

@@ -1,9 +1,10 @@
 """Property: deploying only what changed since a commit converges like a full deploy.
 
 Hypothesis generates histories of 1-5 commits over a real export (seed-openai-v17,
-eshop-v15) and W(3): edits of backends, policies and APIs, added and deleted backends,
-APIs and named values, resources renamed (a new id) and folders moved (the same id),
-product links made and removed, and the environment overlay changed. The start is
+eshop-v15), W(3), and W(3) in the APIOps layout (tests/histories.py): edits of
+backends, policies and APIs, added and deleted backends, APIs and named values,
+resources renamed (a new id) and folders moved (the same id), product links made and
+removed, and the environment overlay changed. The start is
 deployed in full (``deploy --env test``); then ``deploy --changed-since START --prune``;
 afterwards a full plan is empty (see below) and the instance holds nothing the files
 deleted. With drift, a resource the history did not touch is
@@ -60,7 +61,7 @@ from tests.histories import (
 pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
 
 EXAMPLES = int(os.environ.get("APIMSYNC_PROPERTY_EXAMPLES", "3"))
-SOURCES = ("seed-openai-v17", "eshop-v15", "W(3)")
+SOURCES = ("seed-openai-v17", "eshop-v15", "W(3)", "apiops:W(3)")
 SERVICES = tuple(f"prop{n}" for n in range(max(12, 4 * EXAMPLES * len(SOURCES))))
 
 
