@@ -87,7 +87,7 @@ def test_random_histories_over_w_n_read_partially_as_whole(
 def test_many_random_histories_read_partially_as_whole(
     source: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    run_histories(source, tmp_path_factory, 4 * EXAMPLES)
+    run_histories(source, tmp_path_factory, 2 * EXAMPLES)
 
 
 @pytest.fixture
