@@ -90,10 +90,7 @@ class _Session(requests.Session):
             )
         merged = CaseInsensitiveDict(self.headers)
         merged.update(headers or {})
-        prepared = requests.PreparedRequest()
-        prepared.prepare(
-            method=method.upper(), url=url, headers=merged, data=data, hooks=self.hooks
-        )
+        prepared = _prepared(method, url, merged, data, self.hooks)
         # As Session.request: no proxies given means the environment's.
         settings = self.merge_environment_settings(
             prepared.url or url, proxies or {}, stream, verify, cert
@@ -156,6 +153,21 @@ class _PoolPerHostAdapter(HTTPAdapter):
         if self._checked.get(conn) != settings:
             super().cert_verify(conn, url, verify, cert)
             self._checked[conn] = settings
+
+
+def _prepared(
+    method: str, url: str, headers: Mapping[str, str], data: Any, hooks: Any
+) -> requests.PreparedRequest:
+    """The request as ``PreparedRequest.prepare`` makes it, less its cookie and auth
+    steps: this session holds no cookies (answers' cookies are never kept), and auth from
+    the URL (``https://user:password@host``) would replace the bearer token."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_method(method.upper())
+    prepared.prepare_url(url, None)
+    prepared.prepare_headers(headers)
+    prepared.prepare_body(data, None)
+    prepared.prepare_hooks(hooks)
+    return prepared
 
 
 def capped_session(limit: int = MAX_ANSWER_BYTES) -> requests.Session:
