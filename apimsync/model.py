@@ -16,6 +16,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -85,6 +86,7 @@ _ID_PATTERNS: tuple[tuple[Kind, re.Pattern[str]], ...] = tuple(
 GLOBAL_POLICY_ID = "/policies/policy"
 
 
+@lru_cache(maxsize=1 << 16)  # asked many times per resource, each time ~20 patterns
 def kind_of(resource_id: str) -> Kind:
     """The kind of resource an id names; :class:`ModelError` if it names none."""
     for kind, pattern in _ID_PATTERNS:
@@ -252,7 +254,7 @@ class Backend(Resource):
 
     @property
     def is_pool(self) -> bool:
-        return self.properties.get("type") == "Pool"
+        return bool(self.properties.get("type") == "Pool")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from apimsync.formats.jsonpos import json_positions
-from apimsync.formats.textfile import TextStyle, model_text, resolve_inside, write_atomically
+from apimsync.formats.textfile import (
+    TextStyle,
+    model_text,
+    resolve_all_inside,
+    resolve_inside,
+    write_atomically,
+)
 from apimsync.validate.findings import Findings
 
 SCM_ROOT = "api-management"
@@ -74,7 +80,7 @@ class SourceFile:
 def replace_files(root: Path, files: Mapping[str, bytes], previous: Iterable[str]) -> WriteResult:
     """Make ``root`` hold ``files`` (root-relative path -> bytes): write those whose bytes
     differ and delete the ``previous`` paths that are no longer among them."""
-    targets = {path: resolve_inside(root, path) for path in files}
+    targets = resolve_all_inside(root, files)
     written = []
     for path, data in sorted(files.items()):
         target = targets[path]

@@ -10,6 +10,7 @@ import json
 import os
 import posixpath
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,17 +83,29 @@ def reference_path(reference: str) -> str | None:
 
 def resolve_inside(root: Path, relative: str) -> Path:
     """``root / relative``, refusing any path that leaves ``root`` (links included)."""
-    normal = normalize_repo_path(relative)
-    if normal is None:
-        raise UnsafePath(relative, str(root))
-    target = root / normal
+    return resolve_all_inside(root, [relative])[relative]
+
+
+def resolve_all_inside(root: Path, relatives: Iterable[str]) -> dict[str, Path]:
+    """:func:`resolve_inside` of each path; the root and each folder are resolved once
+    (a pull writes thousands of files into a few hundred folders)."""
     real_root = root.resolve()
-    real_parent = target.parent.resolve()
-    if real_parent != real_root and real_root not in real_parent.parents:
-        raise UnsafePath(relative, str(root))
-    if target.is_symlink():
-        raise UnsafePath(relative, str(root))
-    return target
+    folders_inside: dict[Path, bool] = {}
+    targets: dict[str, Path] = {}
+    for relative in relatives:
+        normal = normalize_repo_path(relative)
+        if normal is None:
+            raise UnsafePath(relative, str(root))
+        target = root / normal
+        inside = folders_inside.get(target.parent)
+        if inside is None:
+            real_parent = target.parent.resolve()
+            inside = real_parent == real_root or real_root in real_parent.parents
+            folders_inside[target.parent] = inside
+        if not inside or target.is_symlink():
+            raise UnsafePath(relative, str(root))
+        targets[relative] = target
+    return targets
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -75,15 +75,7 @@ class _Writer:
                 return prefix
 
     def _element(self, element: Element, depth: int, scope: _Scope) -> list[_Work]:
-        names = _Names(self, scope)
-        tag = names.element(str(element.tag))
-        attributes = sorted(
-            (names.attribute(key), _attribute_text(value))
-            for key, value in sorted(element.attrib.items())
-        )
-        start = " ".join(
-            ["<" + tag, *names.declarations, *(f'{name}="{value}"' for name, value in attributes)]
-        )
+        tag, start, scope = self._start_tag(element, scope)
         indent = _INDENT * depth
         text = _significant(element.text)
         if not any(isinstance(child.tag, str) or _significant(child.tail) for child in element):
@@ -96,12 +88,33 @@ class _Writer:
             items.append(inner + _text(text))
         for child in element:
             if isinstance(child.tag, str):  # comments and processing instructions are skipped
-                items.append((child, depth + 1, names.scope))
+                items.append((child, depth + 1, scope))
             tail = _significant(child.tail)
             if tail is not None:
                 items.append(inner + _text(tail))
         items.append(f"{indent}</{tag}>")
         return items
+
+    def _start_tag(self, element: Element, scope: _Scope) -> tuple[str, str, _Scope]:
+        """The element's name, its start tag without the closing ``>``, and the scope of
+        its children."""
+        tag = str(element.tag)
+        attributes = sorted(element.attrib.items())
+        if scope.default is None and not _namespaced(tag, attributes):
+            # Most policies use no namespace: every name is written as it is.
+            written = [f'{key}="{_attribute_text(value)}"' for key, value in attributes]
+            return tag, " ".join(["<" + tag, *written]), scope
+        names = _Names(self, scope)
+        tag = names.element(tag)
+        named = sorted((names.attribute(key), _attribute_text(value)) for key, value in attributes)
+        start = " ".join(
+            ["<" + tag, *names.declarations, *(f'{name}="{value}"' for name, value in named)]
+        )
+        return tag, start, names.scope
+
+
+def _namespaced(tag: str, attributes: list[tuple[str, str]]) -> bool:
+    return tag.startswith("{") or any(key.startswith("{") for key, _ in attributes)
 
 
 class _Names:

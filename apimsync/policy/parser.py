@@ -115,7 +115,7 @@ class PolicyDocument:
     @property
     def namespace_prefixes(self) -> Mapping[str, str]:
         """Namespace URI -> the prefix first declared for it ("" for a default namespace)."""
-        return {} if self._source is None else self._source.layout.prefixes
+        return {} if self._source is None else self._source.prefixes
 
     @property
     def expressions(self) -> tuple[DocumentExpression, ...]:
@@ -315,6 +315,12 @@ class _Source:
         else:
             end = self.original.find("<", span.end)
         return self.original[span.end : end if end >= 0 else len(self.original)]
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        """The layout's namespace prefixes, without working the layout out for a document
+        that declares none (the canonical writer asks every document)."""
+        return self.layout.prefixes if "xmlns" in self.text else {}
 
     @cached_property
     def layout(self) -> _Layout:

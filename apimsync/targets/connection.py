@@ -107,10 +107,12 @@ class Target:
         return DefaultAzureCredential()
 
     def client(self, **options: Any) -> Any:
-        """The real ``ApiManagementClient`` for this target, over a session that refuses
-        oversized answers (:mod:`apimsync.targets.transport`)."""
+        """The real ``ApiManagementClient`` for this target, with only the pipeline
+        policies apimsync uses (:mod:`apimsync.targets.pipeline`), over a session that
+        refuses oversized answers (:mod:`apimsync.targets.transport`)."""
         from azure.mgmt.apimanagement import ApiManagementClient
 
+        from apimsync.targets.pipeline import lean_policies
         from apimsync.targets.transport import capped_session
 
         if self.ca_bundle:
@@ -118,11 +120,14 @@ class Target:
         options.setdefault("connection_timeout", self.connect_timeout)
         options.setdefault("read_timeout", self.read_timeout)
         options.setdefault("session", capped_session())
+        credential = self.credential()
+        scope = f"{self.endpoint}/.default"
+        options.setdefault("policies", lean_policies(credential, scope, **options))
         return ApiManagementClient(
-            self.credential(),
+            credential,
             self.subscription,
             base_url=self.endpoint,
-            credential_scopes=[f"{self.endpoint}/.default"],
+            credential_scopes=[scope],
             **options,
         )
 

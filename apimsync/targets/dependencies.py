@@ -31,20 +31,16 @@ _DOCUMENTS = (Kind.POLICY, Kind.POLICY_FRAGMENT)
 
 
 class Dependencies:
-    """For each change of a plan, the changes of the same plan it needs."""
+    """For each change of a plan, the changes of the same plan it needs.
+
+    What a change needs is worked out when it is first asked for: only after a change
+    has failed, so a deploy without failures never parses its policies for this."""
 
     def __init__(self, changes: Iterable[Change]) -> None:
         changes = list(changes)
         self._changes = {identity(c.resource_id): c for c in changes}
-        named_values = _named_values_by_display_name(changes)
-        self._needs = {
-            key: {
-                need
-                for need in references(change.resource, named_values)
-                if need in self._changes and need != key
-            }
-            for key, change in self._changes.items()
-        }
+        self._named_values = _named_values_by_display_name(changes)
+        self._needs: dict[str, frozenset[str]] = {}
 
     def blocked_by(self, change: Change, failed: Set[str]) -> str | None:
         """The id of a failed change (``failed`` holds identities) that ``change`` cannot go
@@ -53,21 +49,36 @@ class Dependencies:
         A create or update needs what it refers to; a delete waits for the deletes of what
         refers to it (its dependants still hold it).
         """
+        if not failed:
+            return None
         key = identity(change.resource_id)
         if change.action is not Action.DELETE:
-            found = next((need for need in sorted(self._needs[key]) if need in failed), None)
+            found = next((need for need in sorted(self._needs_of(key)) if need in failed), None)
         else:
             found = next(
                 (
                     other
                     for other in sorted(failed)
-                    if other in self._needs
-                    and key in self._needs[other]
+                    if other in self._changes
                     and self._changes[other].action is Action.DELETE
+                    and key in self._needs_of(other)
                 ),
                 None,
             )
         return None if found is None else self._changes[found].resource_id
+
+    def _needs_of(self, key: str) -> frozenset[str]:
+        """The identities of the plan's changes that the change ``key`` needs."""
+        needs = self._needs.get(key)
+        if needs is None:  # two threads may both work it out: the same answer
+            resource = self._changes[key].resource
+            needs = frozenset(
+                need
+                for need in references(resource, self._named_values)
+                if need in self._changes and need != key
+            )
+            self._needs[key] = needs
+        return needs
 
 
 def references(resource: Resource, named_values: Mapping[str, str]) -> set[str]:

@@ -26,6 +26,7 @@ such an instance is returned, so ``pull`` writes nothing.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -470,13 +471,16 @@ def _properties(session: Session, what: str, item: Mapping[str, Any]) -> dict[st
     return dict(properties)
 
 
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+
+
 def _unsafe_name(name: str) -> bool:
     """A name no API Management resource has, and that could mean a path."""
     return (
         name in ("", ".", "..")
         or len(name) > MAX_NAME_LENGTH
         or "\\" in name
-        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in name)
+        or _CONTROL_CHARACTER.search(name) is not None
     )
 
 

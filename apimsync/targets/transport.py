@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.hooks import dispatch_hook
 from requests.structures import CaseInsensitiveDict
+from requests.utils import select_proxy
 from urllib3.util.retry import Retry
 
 from apimsync.targets.calls import TargetProblem
@@ -88,10 +90,7 @@ class _Session(requests.Session):
             )
         merged = CaseInsensitiveDict(self.headers)
         merged.update(headers or {})
-        prepared = requests.PreparedRequest()
-        prepared.prepare(
-            method=method.upper(), url=url, headers=merged, data=data, hooks=self.hooks
-        )
+        prepared = _prepared(method, url, merged, data, self.hooks)
         # As Session.request: no proxies given means the environment's.
         settings = self.merge_environment_settings(
             prepared.url or url, proxies or {}, stream, verify, cert
@@ -119,10 +118,62 @@ class _Session(requests.Session):
         return {**settings, "proxies": dict(settings["proxies"])}
 
 
+class _PoolPerHostAdapter(HTTPAdapter):
+    """Finds a host's connection pool, and sets up its certificate checks, once.
+
+    ``HTTPAdapter`` does both again for every request: it parses the URL, builds the
+    pool's key and looks the CA bundle up on the file system three times, for answers
+    that cannot change while apimsync runs. A request through a proxy, or with an option
+    that cannot be a key, goes the adapter's own way."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._pools: dict[Hashable, Any] = {}
+        self._checked: WeakKeyDictionary[Any, tuple[Any, ...]] = WeakKeyDictionary()
+
+    def get_connection_with_tls_context(
+        self, request: requests.PreparedRequest, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> Any:
+        url = request.url or ""
+        if proxies and select_proxy(url, proxies):
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        parts = urlsplit(url)
+        key = (parts.scheme.lower(), parts.netloc.lower(), verify, cert)
+        try:
+            pool = self._pools.get(key)
+        except TypeError:  # an unhashable option
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        if pool is None or pool.pool is None:  # none yet, or closed (the adapter was)
+            pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+            self._pools[key] = pool
+        return pool
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        settings = (url.lower().startswith("https"), verify, cert)
+        if self._checked.get(conn) != settings:
+            super().cert_verify(conn, url, verify, cert)
+            self._checked[conn] = settings
+
+
+def _prepared(
+    method: str, url: str, headers: Mapping[str, str], data: Any, hooks: Any
+) -> requests.PreparedRequest:
+    """The request as ``PreparedRequest.prepare`` makes it, less its cookie and auth
+    steps: this session holds no cookies (answers' cookies are never kept), and auth from
+    the URL (``https://user:password@host``) would replace the bearer token."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_method(method.upper())
+    prepared.prepare_url(url, None)
+    prepared.prepare_headers(headers)
+    prepared.prepare_body(data, None)
+    prepared.prepare_hooks(hooks)
+    return prepared
+
+
 def capped_session(limit: int = MAX_ANSWER_BYTES) -> requests.Session:
     """A ``requests`` session (as azure-core would make it) that refuses larger answers."""
     session = _Session()
-    adapter = HTTPAdapter(
+    adapter = _PoolPerHostAdapter(
         pool_maxsize=POOL_SIZE,
         max_retries=Retry(total=False, redirect=False, raise_on_status=False),
     )
