@@ -30,7 +30,7 @@ from tests.histories import (
     write_start,
 )
 
-EXAMPLES = int(os.environ.get("APIMSYNC_PROPERTY_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("APIMSYNC_PROPERTY_EXAMPLES", "2"))
 
 
 def considered(state: ChangedState) -> tuple[dict[str, object], set[str]]:
@@ -87,7 +87,7 @@ def test_random_histories_over_w_n_read_partially_as_whole(
 def test_many_random_histories_read_partially_as_whole(
     source: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    run_histories(source, tmp_path_factory, 2 * EXAMPLES)
+    run_histories(source, tmp_path_factory, 3 * EXAMPLES)
 
 
 @pytest.fixture
