@@ -114,7 +114,9 @@ def _selection(
     forward = select(git, before, after, files_after, differences, location)
     files_before = git.files(before, tops)
     backward = select(git, after, before, files_before, differences.reversed(), location)
-    return Selection(forward.files | backward.files | differences.all, forward.relevant)
+    # the overlays' own findings are reported, as a whole read reports them
+    relevant = forward.relevant | (files_after & frozenset(overlays))
+    return Selection(forward.files | backward.files | differences.all, relevant)
 
 
 @dataclass(frozen=True)
@@ -189,8 +191,9 @@ class _Read:
                 return None
 
     def _check_overlay(self, root: Path, desired: Configuration, old: Configuration | None) -> None:
-        """A partial read applies the overlay to what it read; a patch of a resource the
-        change deleted is then the error a whole read reports."""
+        """Validating a focus applies the overlay leniently (a partial read holds only
+        some resources); a patch of a resource the change deleted is still an error, as
+        a full validation reports it."""
         assert self.environment is not None
         if old is None:
             return

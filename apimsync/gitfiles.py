@@ -116,16 +116,16 @@ class GitFiles:
 
     def commit(self, ref: str) -> Side:
         """The commit ``ref`` names; :class:`GitRefError` if none."""
-        found = _git(self.top, ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
+        found = self._verify(ref)
         if found.returncode != 0:
             raise GitRefError.unknown(ref, found.stderr.decode("utf-8", "replace"))
         return Side(commit=found.stdout.decode().strip())
 
     def has_commit(self, ref: str) -> bool:
-        return (
-            _git(self.top, ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]).returncode
-            == 0
-        )
+        return self._verify(ref).returncode == 0
+
+    def _verify(self, ref: str) -> subprocess.CompletedProcess[bytes]:
+        return _git(self.top, ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
 
     # -- which files --------------------------------------------------------------
 

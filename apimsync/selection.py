@@ -59,9 +59,6 @@ class Selection:
     relevant: frozenset[str]
     """Whose findings to report: the changed files and the files that name them."""
 
-    def __or__(self, other: Selection) -> Selection:
-        return Selection(self.files | other.files, self.relevant | other.relevant)
-
 
 def partial_is_enough(differences: Differences, files: int, overlays: Collection[str] = ()) -> bool:
     """Whether a change to a tree of ``files`` files can be read partially (``overlays``:
@@ -167,7 +164,8 @@ def _apiops_paths(
         if units.of(path) is None or not path.endswith("/apiInformation.json"):
             continue
         document = _json(git.show(after, path))
-        value = document.get("properties", document).get("path")
+        properties = document.get("properties")
+        value = (properties if isinstance(properties, dict) else document).get("path")
         if isinstance(value, str):
             yield r'"path"[[:space:]]*:[[:space:]]*"/?' + re.escape(value.strip("/")) + '/?"'
 
