@@ -41,7 +41,13 @@ from apimsync.formats.layouts import (
 )
 from apimsync.gitfiles import WORKING_TREE, Differences, GitFiles, Side
 from apimsync.model import Configuration
-from apimsync.selection import Selection, only_relevant, partial_is_enough, select
+from apimsync.selection import (
+    Selection,
+    only_relevant,
+    partial_is_enough,
+    reporting_overlays,
+    select,
+)
 from apimsync.validate.tree import validate_tree
 from apimsync.workspace import Desired, DesiredState
 
@@ -114,9 +120,8 @@ def _selection(
     forward = select(git, before, after, files_after, differences, location)
     files_before = git.files(before, tops)
     backward = select(git, after, before, files_before, differences.reversed(), location)
-    # the overlays' own findings are reported, as a whole read reports them
-    relevant = forward.relevant | (files_after & frozenset(overlays))
-    return Selection(forward.files | backward.files | differences.all, relevant)
+    wanted = Selection(forward.files | backward.files | differences.all, forward.relevant)
+    return reporting_overlays(wanted, overlays)
 
 
 @dataclass(frozen=True)

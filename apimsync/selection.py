@@ -117,8 +117,11 @@ def _select_apiops(
     units = _ApiUnits(files, prefix)
     git.read([before, after], sorted(p for p in differences.all if p.endswith(".json")))
     tops = [prefix.rstrip("/") or "."]
-    old_names = list(_apiops_old_names(git, before, after, differences, prefix))
+    gone = _deleted_folders(differences, prefix)
+    old_names = [*_old_names(git, before, after, differences), *sorted(gone)]
     referring = git.grep(after, old_names, tops, fixed=True)
+    # v6 and v7 links name what they link by folder: products/P/apis/NAME/...
+    referring |= {p for p in files if gone & {part.casefold() for part in p.split("/")[:-1]}}
     changed_paths = list(_apiops_paths(git, after, differences.present, units))
     referring |= git.grep(after, changed_paths, tops, json_only=True)
     referring &= files
@@ -181,6 +184,13 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+def reporting_overlays(selection: Selection, overlays: Collection[str]) -> Selection:
+    """``selection`` with the overlay files outside ``environments/`` among the relevant
+    ones (their own findings are reported, as a whole read reports them)."""
+    present = selection.files & frozenset(overlays)
+    return Selection(selection.files, selection.relevant | present)
+
+
 def only_relevant(report: ValidationReport, relevant: frozenset[str]) -> ValidationReport:
     """``report`` with the findings of the relevant files (and of the overlays) only."""
     kept = tuple(
@@ -199,14 +209,14 @@ def _old_names(git: GitFiles, before: Side, after: Side, differences: Difference
         yield from sorted(gone)
 
 
-def _apiops_old_names(
-    git: GitFiles, before: Side, after: Side, differences: Differences, prefix: str
-) -> Iterator[str]:
-    """The same for an APIOps tree, whose files also name a resource by its folder."""
-    yield from _old_names(git, before, after, differences)
-    for path in sorted(differences.deleted):
+def _deleted_folders(differences: Differences, prefix: str) -> set[str]:
+    """The names of the top-level resources whose files were deleted (case-folded; what
+    is below them is named only inside them)."""
+    found: set[str] = set()
+    for path in differences.deleted:
         folders = path.removeprefix(prefix).split("/")[1:-1]
-        yield from folders[::2]  # apis/NAME/operations/NAME/file: the names
+        found.update(folder.casefold() for folder in folders[:1])
+    return found
 
 
 def _as_written(paths: list[str]) -> list[str]:

@@ -2,10 +2,9 @@
 
 The index is exported to a temporary folder and validated there, so what is checked is
 exactly what the commit will hold. In a big repository a full validation takes seconds,
-so a small change in the scm layout is validated with only the files it needs and its
-findings alone are reported (:mod:`apimsync.selection`). A change to ``environments/``,
-a first commit, a change to many files, or an APIOps artifact folder (whose files name
-each other by folder, which a grep cannot follow) validates everything.
+so a small change is validated with only the files it needs and its findings alone are
+reported (:mod:`apimsync.selection`), in either layout. A change to the overlays, a
+first commit or a change to many files validates everything.
 """
 
 from __future__ import annotations
@@ -15,10 +14,22 @@ from dataclasses import replace
 from pathlib import Path
 
 from apimsync.formats.files import CONFIG_ROOTS
-from apimsync.formats.layouts import Location, configuration_paths, detect_layout, empty_layout
+from apimsync.formats.layouts import (
+    Location,
+    configuration_paths,
+    detect_layout,
+    empty_layout,
+    environment_files,
+)
 from apimsync.gitfiles import INDEX, GitFiles
 from apimsync.model import Configuration
-from apimsync.selection import Selection, only_relevant, partial_is_enough, select
+from apimsync.selection import (
+    Selection,
+    only_relevant,
+    partial_is_enough,
+    reporting_overlays,
+    select,
+)
 from apimsync.validate.tree import ValidationReport, validate_tree
 
 
@@ -33,7 +44,7 @@ def validate_staged(
     location = detect_layout(directory, layout)
     tops = configuration_paths(directory, location)
     files = git.files(INDEX, tops)
-    selection = staged_selection(git, files, tops, location) if location.name == "scm" else None
+    selection = staged_selection(git, files, tops, location)
     wanted = files if selection is None else selection.files
     with git.exported(INDEX, wanted) as root:
         if not _holds_configuration(root, location):
@@ -54,9 +65,10 @@ def staged_selection(
         return None
     head = git.commit("HEAD")
     differences = git.differences(head, INDEX, tops)
-    if not partial_is_enough(differences, len(files)):
+    overlays = environment_files(git.folder, location)
+    if not partial_is_enough(differences, len(files), overlays):
         return None
-    return select(git, head, INDEX, files, differences, location)
+    return reporting_overlays(select(git, head, INDEX, files, differences, location), overlays)
 
 
 def _holds_configuration(root: Path, location: Location) -> bool:

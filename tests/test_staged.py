@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from apimsync.formats.layouts import configuration_paths, detect_layout
+from apimsync.formats.layouts import (
+    Location,
+    configuration_paths,
+    detect_layout,
+    empty_layout,
+    write_tree,
+)
 from apimsync.gitfiles import INDEX, GitFiles
 from apimsync.staged import staged_selection, validate_staged
 from apimsync.validate.tree import validate_tree
@@ -132,3 +138,40 @@ def test_files_referenced_with_windows_separators_are_found(tmp_path: Path) -> N
     git(repo, "add", "-A")
 
     assert {f.code for f in validate_staged(repo).errors} == {"policy-section"}
+
+
+def test_a_small_change_in_a_big_apiops_folder_reads_a_small_part(tmp_path: Path) -> None:
+    """The errors of a full validation (a broken operation policy, a deleted backend that
+    kept policies name), and its warning on a kept product still linking a deleted API."""
+    repo = tmp_path / "big"
+    location = Location("apiops", "artifacts", "v7")
+    write_tree(workload(100), repo, empty_layout(location))
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "big")
+    apis = repo / "artifacts/apis"
+    policy = sorted(apis.glob("*/operations/*/policy.xml"))[0]
+    policy.write_text(policy.read_text().replace("<base />", "<base />\n<forward-request />", 1))
+    named = sorted(repo.glob("artifacts/backends/*"))
+    backend = next(b for b in named if _named_by_a_policy(apis, b.name))
+    linked = next(repo.glob("artifacts/products/*/apis/*")).name
+    git(repo, "rm", "-q", "-r", f"artifacts/backends/{backend.name}", f"artifacts/apis/{linked}")
+    git(repo, "add", "-A")
+
+    partial = validate_staged(repo)
+    full = validate_tree(repo)
+    git_files = GitFiles.at(repo, "--staged")
+    tops = configuration_paths(repo, detect_layout(repo))
+    files = git_files.files(INDEX, tops)
+    selection = staged_selection(git_files, files, tops, detect_layout(repo))
+
+    assert selection is not None
+    assert len(selection.files) < len(files) // 2
+    assert {(f.path, f.code) for f in partial.errors} == {(f.path, f.code) for f in full.errors}
+    assert set(partial.findings) <= set(full.findings)
+    assert "unknown-link" in {f.code for f in partial.findings if "/products/" in f.path}
+    assert any(f.path == policy.relative_to(repo).as_posix() for f in partial.errors)
+
+
+def _named_by_a_policy(apis: Path, backend: str) -> bool:
+    return any(f'backend-id="{backend}"' in p.read_text() for p in apis.glob("**/policy.xml"))
