@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -118,13 +117,13 @@ class GitFiles:
         """The commit ``ref`` names; :class:`GitRefError` if none."""
         found = self._verify(ref)
         if found.returncode != 0:
-            raise GitRefError.unknown(ref, found.stderr.decode("utf-8", "replace"))
+            raise GitRefError.unknown(ref, found.stderr)
         return Side(commit=found.stdout.decode().strip())
 
     def has_commit(self, ref: str) -> bool:
         return self._verify(ref).returncode == 0
 
-    def _verify(self, ref: str) -> subprocess.CompletedProcess[bytes]:
+    def _verify(self, ref: str) -> _Answer:
         return _git(self.top, ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
 
     # -- which files --------------------------------------------------------------
@@ -207,7 +206,7 @@ class GitFiles:
             args += ["--", *self._specs(tops)]
         result = _git(self.top, args)
         if result.returncode not in (0, 1):
-            raise GitRefError.failed(args, result.stderr.decode("utf-8", "replace"))
+            raise GitRefError.failed(args, result.stderr)
         listed = os.fsdecode(result.stdout).split("\0")
         commit = f"{side.commit}:" if side.commit is not None else ""
         return {self._local(p.removeprefix(commit)) for p in listed if p}
@@ -307,27 +306,45 @@ class GitFiles:
     ) -> bytes:
         result = _git(self.top, args, stdin, index)
         if result.returncode != 0:
-            raise GitRefError.failed(args, result.stderr.decode("utf-8", "replace"))
+            raise GitRefError.failed(args, result.stderr)
         return result.stdout
+
+
+@dataclass(frozen=True)
+class _Answer:
+    returncode: int
+    stdout: bytes
+    stderr: str
 
 
 def _git(
     where: Path, args: list[str], stdin: bytes | None = None, index: Path | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    environment = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+) -> _Answer:
+    """``git ARGS`` in ``where``, through GitPython's command runner (which also honours
+    ``GIT_PYTHON_GIT_EXECUTABLE``); ``stdin`` fed to it, ``index`` the index it uses."""
+    import git
+
+    environment = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     if index is not None:
         environment["GIT_INDEX_FILE"] = str(index)
-    try:
-        return subprocess.run(
-            ["git", "-c", "core.quotepath=off", *args],
-            cwd=where,
-            input=stdin,
-            capture_output=True,
-            env=environment,
-            check=False,
-        )
-    except OSError as error:
-        raise GitRefError(f"cannot run git ({error.strerror or error})") from None
+    command = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "-c", "core.quotepath=off", *args]
+    with tempfile.TemporaryFile() as feed:
+        if stdin is not None:
+            feed.write(stdin)
+            feed.seek(0)
+        try:
+            status, out, err = git.Git(where).execute(
+                command,
+                istream=feed if stdin is not None else None,
+                env=environment,
+                with_extended_output=True,
+                with_exceptions=False,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+            )
+        except git.GitCommandNotFound as error:
+            raise GitRefError(f"cannot run git ({error})") from None
+    return _Answer(status, out if isinstance(out, bytes) else out.encode(), str(err))
 
 
 def _memory_folder() -> str | None:
