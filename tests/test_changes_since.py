@@ -64,7 +64,7 @@ def run_histories(source: str, tmp_path_factory: pytest.TempPathFactory, example
     run()
 
 
-@pytest.mark.parametrize("source", ["W(30)", "apiops:W(30)"])
+@pytest.mark.parametrize("source", ["W(30)", pytest.param("apiops:W(30)", marks=pytest.mark.slow)])
 def test_random_histories_over_w_n_read_partially_as_whole(
     source: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -145,7 +145,7 @@ def test_a_small_change_in_a_big_apiops_folder_reads_a_small_part(tmp_path: Path
     kept policies name), and its warning on a kept product still linking a deleted API."""
     repo = tmp_path / "big"
     location = Location("apiops", "artifacts", "v7")
-    write_tree(workload(100), repo, empty_layout(location))
+    write_tree(workload(60), repo, empty_layout(location))
     git(tmp_path, "init", "-q", "-b", "main", str(repo))
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "big")
