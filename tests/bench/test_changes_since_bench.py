@@ -3,31 +3,18 @@ and both reads find the one changed policy."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import REPO
+from tests.bench.harness import bench_json
 
 pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
 
 
 @pytest.mark.parametrize("layout", ["scm", "apiops"])
 def test_the_smoke_run_prints_the_documented_figures(layout: str) -> None:
-    script = REPO / "bench" / "changes_since_bench.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--apis", "20", "--layout", layout, "--runs", "2"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=REPO,
-    )
+    args = ("--apis", "20", "--layout", layout, "--runs", "2")
+    document = bench_json("changes_since_bench.py", *args)
 
-    assert result.returncode == 0, result.stdout + result.stderr
-    document = json.loads(result.stdout)
     assert (document["apis"], document["layout"], document["same_result"]) == (20, layout, True)
     partial, whole = document["partial"], document["whole"]
     assert partial["changed"] == whole["changed"] == 1

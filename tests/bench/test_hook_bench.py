@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.bench.harness import run_bench
 
 pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
 
-HOOK_BENCH = [sys.executable, str(REPO / "bench" / "hook_bench.py")]
-
-
-def run_hook_bench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*HOOK_BENCH, *args], capture_output=True, text=True, timeout=300, check=False, cwd=REPO
-    )
-
 
 def test_the_smoke_run_prints_the_documented_figures() -> None:
-    result = run_hook_bench("--apis", "10", "--changed", "3", "--runs", "2", "--json")
+    result = run_bench("hook_bench.py", "--apis", "10", "--changed", "3", "--runs", "2", "--json")
 
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads(result.stdout)
@@ -34,7 +24,7 @@ def test_the_smoke_run_prints_the_documented_figures() -> None:
 
 
 def test_asking_for_more_changes_than_there_are_policies_fails_clearly() -> None:
-    result = run_hook_bench("--apis", "1", "--changed", "50", "--runs", "1")
+    result = run_bench("hook_bench.py", "--apis", "1", "--changed", "50", "--runs", "1")
 
     assert result.returncode != 0
     assert "use more --apis" in result.stderr

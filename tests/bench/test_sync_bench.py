@@ -5,14 +5,9 @@ Speed targets live in the benchmark's output (bench/RESULTS.md), never in assert
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from typing import Any
-
 import pytest
 
-from tests.conftest import REPO
+from tests.bench.harness import bench_json
 
 pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
 
@@ -35,21 +30,10 @@ SYNC_FIELDS = {
 }
 
 
-def run_bench(*args: str) -> Any:
-    result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "sync_bench.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=REPO,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)
-
-
 def test_the_smoke_run_prints_one_object_of_the_documented_shape() -> None:
-    document = run_bench("--apis", "20", "--latency-ms", "0", "--parallelism", "4", "--json")
+    document = bench_json(
+        "sync_bench.py", "--apis", "20", "--latency-ms", "0", "--parallelism", "4", "--json"
+    )
 
     assert set(document) == {"apis", "resources", "latency_ms", "parallelism", "validate"} | set(
         SYNC_PHASES

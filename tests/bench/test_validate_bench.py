@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import REPO
+from tests.bench.harness import bench_json
 
 pytestmark = pytest.mark.slow  # opt-in: pytest -m slow (CI runs it)
 
 
 def test_the_smoke_run_prints_the_documented_figures() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "validate_bench.py"),
-            "--apis",
-            "5",
-            "--runs",
-            "2",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=REPO,
-    )
+    document = bench_json("validate_bench.py", "--apis", "5", "--runs", "2", "--json")
 
-    assert result.returncode == 0, result.stdout + result.stderr
-    document = json.loads(result.stdout)
     assert (document["apis"], document["runs"]) == (5, 2)
     assert document["files"] > document["policy_files"] >= 5
     wall = document["wall_s"]
